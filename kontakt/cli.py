@@ -1,0 +1,154 @@
+"""The `kontakt` command. Thin: each command loads settings, calls one library
+function, and turns any KontaktError into one clear line and exit status 1."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from kontakt.errors import KontaktError
+from kontakt.settings import DEFAULT_CONFIG, Settings, load_settings
+
+REVIEW_HINT = "Review them in the browser: kontakt serve  (then open http://{host}:{port}/)"
+
+
+def config_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--config FILE on a command; the command receives the loaded `settings`."""
+
+    @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+                  default=DEFAULT_CONFIG, show_default=True, help="The configuration file.")
+    @functools.wraps(func)
+    def wrapper(config_path: Path, **kwargs: Any) -> Any:
+        return func(settings=load_settings(config_path), **kwargs)
+
+    return wrapper
+
+
+class KontaktGroup(click.Group):
+    """Reports kontakt's own errors as one line, not a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KontaktError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+
+@click.group(cls=KontaktGroup)
+@click.version_option(package_name="kontakt")
+def main() -> None:
+    """Ledelsesugen's event intake: mail in, drafts for review, programme out."""
+
+
+@main.command()
+@config_option
+def run(settings: Settings) -> None:
+    """Take in new mail once: store it, read its events and queue them as drafts.
+
+    Running it again queues nothing twice.
+
+    Example: kontakt run --config config.toml
+    """
+    from kontakt.pipeline import run_once
+
+    report = run_once(settings, trigger="manual")
+    click.echo(f"Run {report.run_id}: {report.fetched} new mail(s), {report.new_drafts} draft(s) queued, "
+               f"{report.failed} failed.")
+    if report.drafts:
+        click.echo(format_table(
+            ["id", "titel", "start", "sted", "sikkerhed"],
+            [[d.id, d.title, d.start, d.place, f"{overall_confidence(d.confidence):.2f}"] for d in report.drafts],
+        ))
+        click.echo(REVIEW_HINT.format(host=settings.review.host, port=settings.review.port))
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per message, one per line (JSON Lines).")
+@click.option("--timezone", default="Europe/Copenhagen", show_default=True, help="The zone of the mails' wall-clock times.")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+def extract(as_json: bool, timezone: str, paths: Sequence[Path]) -> None:
+    """Read events from .eml files or folders of them, without a database.
+
+    Prints, per message in the order given, the JSON object documented in the
+    README ("The extract contract"). A message that cannot be read prints an
+    object with "kind": "failed" and its "error".
+
+    Example: kontakt extract --json mail.eml samples/inbox
+    """
+    import parsers
+
+    for path in _eml_files(paths):
+        try:
+            parsed = parsers.extract(path.read_bytes(), tz=timezone)
+        except parsers.ParseError as exc:
+            row: dict[str, Any] = {"source": str(path), "message_id": None, "is_event_submission": False,
+                                   "kind": "failed", "error": str(exc), "events": []}
+        else:
+            row = parsed.to_json(source=str(path))
+        if as_json:
+            click.echo(json.dumps(row, ensure_ascii=False))
+        else:
+            click.echo(f"{path}: {row['kind']}, {len(row['events'])} event(s)")
+            for event in row["events"]:
+                click.echo(f"  {event['start']}  {event['title']}  @ {event['place']}")
+
+
+def _eml_files(paths: Sequence[Path]) -> list[Path]:
+    files: list[Path] = []
+    for path in paths:
+        files.extend(sorted(path.glob("*.eml")) if path.is_dir() else [path])
+    return files
+
+
+@main.command()
+@click.option("--status", type=click.Choice(["pending", "approved", "rejected", "not_event", "merged", "withdrawn"]),
+              help="Only drafts with this status.")
+@click.option("--json", "as_json", is_flag=True, help="A JSON array of drafts.")
+@config_option
+def drafts(settings: Settings, status: str | None, as_json: bool) -> None:
+    """List the queued drafts.
+
+    Example: kontakt drafts --status pending --json
+    """
+    from kontakt.pipeline import open_store
+    from store import repo, session_scope
+
+    with session_scope(open_store(settings)) as session:
+        rows = repo.list_drafts(session, status)
+        messages = repo.messages_by_ids(session, {d.message_pk for d in rows})
+        if as_json:
+            click.echo(json.dumps([repo.draft_to_dict(d, messages.get(d.message_pk)) for d in rows],
+                                  ensure_ascii=False, indent=2))
+            return
+        click.echo(format_table(
+            ["id", "status", "titel", "start", "sted", "sikkerhed"],
+            [[d.id, d.status, d.title, d.start, d.place, f"{overall_confidence(d.confidence):.2f}"] for d in rows],
+        ))
+
+
+def overall_confidence(confidence: dict[str, float]) -> float:
+    """A draft's confidence is that of its weakest field: one wrong field makes a wrong entry."""
+    return min(confidence.values()) if confidence else 0.0
+
+
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], width: int = 40) -> str:
+    """A plain-text table; long cells are cut with an ellipsis so a row fits a terminal."""
+    def cell(value: Any) -> str:
+        text = "" if value is None else " ".join(str(value).split())
+        return text if len(text) <= width else text[: width - 1] + "…"
+
+    cells = [[cell(h) for h in headers]] + [[cell(v) for v in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

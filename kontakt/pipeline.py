@@ -1,0 +1,164 @@
+"""One pass of the pipeline: new mail -> raw kept -> events read -> drafts queued.
+
+The order is the safety: each raw message is committed before it is read, its
+drafts are committed before the mailbox action runs, and a message left
+half-done by a crash is read again on the next pass (up to a limit, so one
+message that kills the reader cannot stall the queue forever).
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+import parsers
+from intake import Mailbox, open_mailbox
+from kontakt.errors import KontaktError
+from kontakt.locking import pipeline_lock
+from kontakt.settings import Settings
+from store import Draft, Message, Run, init_schema, open_engine, session_scope
+from store import repo
+from store.models import utcnow
+
+log = logging.getLogger(__name__)
+
+MAX_PARSE_ATTEMPTS = 3
+PARSE_TIME_LIMIT_SECONDS = 30
+
+
+@dataclass
+class RunReport:
+    run_id: int | None = None
+    fetched: int = 0
+    new_messages: int = 0
+    new_drafts: int = 0
+    updated_drafts: int = 0
+    failed: int = 0
+    drafts: list[Draft] = field(default_factory=list)
+
+
+def open_store(settings: Settings) -> Engine:
+    engine = open_engine(settings.database.url)
+    init_schema(engine)
+    return engine
+
+
+def run_once(settings: Settings, *, trigger: str = "manual",
+             progress: Callable[[int], None] | None = None) -> RunReport:
+    """Take in new mail from the configured source and queue its events. Recorded as a Run."""
+    engine = open_store(settings)
+    with pipeline_lock(settings), session_scope(engine) as session:
+        run = Run(trigger=trigger, source=_public_source(settings.mailbox.source))
+        session.add(run)
+        session.commit()
+        report = RunReport(run_id=run.id)
+        try:
+            mailbox = open_mailbox(settings.mailbox)
+            try:
+                _take_in(session, mailbox, settings, report, progress)
+            finally:
+                mailbox.close()
+        except KontaktError as exc:
+            _finish(session, run, report, outcome="failed", error=str(exc))
+            raise
+        except Exception as exc:
+            _finish(session, run, report, outcome="failed", error=f"{exc.__class__.__name__}: {exc}")
+            raise
+        _finish(session, run, report, outcome="ok")
+        return report
+
+
+def _take_in(session: Session, mailbox: Mailbox, settings: Settings, report: RunReport,
+             progress: Callable[[int], None] | None) -> None:
+    # first what an earlier, interrupted run stored but never read
+    for message in repo.unread_messages(session, MAX_PARSE_ATTEMPTS):
+        _read(session, message, settings, report)
+    for mail in mailbox.fetch_new(repo.seen_refs(session, mailbox.source)):
+        report.fetched += 1
+        message, is_new = repo.keep_raw(session, mail.raw, source=mailbox.source, ref=mail.ref)
+        if is_new:
+            report.new_messages += 1
+            if mail.truncated:
+                repo.record_failure(session, message, f"the message is {mail.size:,} bytes, over the limit of "
+                                    f"{settings.mailbox.max_message_bytes:,} ([mailbox] max_message_bytes); "
+                                    "only its start is kept and it is left in the mailbox")
+                report.failed += 1
+            else:
+                _read(session, message, settings, report)
+        if not mail.truncated:
+            mailbox.apply_action(mail.ref)
+        if progress:
+            progress(1)
+
+
+def _read(session: Session, message: Message, settings: Settings, report: RunReport) -> None:
+    """Parse one stored message and queue its drafts, or record why it failed."""
+    repo.start_attempt(session, message)
+    try:
+        with time_limit(PARSE_TIME_LIMIT_SECONDS):
+            parsed = parsers.extract(message.raw or b"", tz=settings.timezone)
+    except parsers.ParseError as exc:
+        repo.record_failure(session, message, str(exc))
+        report.failed += 1
+        log.warning("message %s (%s) could not be read: %s", message.id, message.message_id, exc)
+        return
+    except TimeoutError:
+        repo.record_failure(session, message, f"reading the message took over {PARSE_TIME_LIMIT_SECONDS} s and was stopped")
+        report.failed += 1
+        return
+    except Exception as exc:  # a bug of ours must not lose the mail or stop the run
+        repo.record_failure(session, message, f"internal error while reading: {exc.__class__.__name__}: {exc}")
+        report.failed += 1
+        log.error("message %s: internal error\n%s", message.id, traceback.format_exc())
+        return
+    drafts = repo.record_parsed(session, message, parsed, timezone=settings.timezone)
+    report.new_drafts += len(drafts)
+    report.drafts.extend(drafts)
+
+
+@contextmanager
+def time_limit(seconds: int) -> Iterator[None]:
+    """Raise TimeoutError in the block after `seconds` (main thread on Unix; elsewhere no limit)."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def _expired(signum, frame):  # type: ignore[no-untyped-def]
+        raise TimeoutError
+
+    previous = signal.signal(signal.SIGALRM, _expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _finish(session: Session, run: Run, report: RunReport, *, outcome: str, error: str | None = None) -> None:
+    session.rollback()  # whatever was half-done; everything kept was committed step by step
+    run = session.get(Run, run.id) or run
+    run.finished_at = utcnow()
+    run.outcome = outcome
+    run.error = error[:4000] if error else None
+    for name in ("fetched", "new_messages", "new_drafts", "updated_drafts", "failed"):
+        setattr(run, name, getattr(report, name))
+    session.add(run)
+    session.commit()
+
+
+def _public_source(source: str) -> str:
+    """The source URL without any password (imap://user:pw@host -> imap://user@host)."""
+    scheme, sep, rest = source.partition("://")
+    if not sep or "@" not in rest.split("/", 1)[0]:
+        return source
+    userinfo, _, hostpart = rest.partition("@")
+    return f"{scheme}://{userinfo.split(':', 1)[0]}@{hostpart}"

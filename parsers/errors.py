@@ -1,0 +1,7 @@
+"""Errors from reading a message (see kontakt.errors for the whole tree)."""
+
+from kontakt.errors import KontaktError
+
+
+class ParseError(KontaktError):
+    """The message could not be read at all; the text says why, for the reviewers."""

@@ -1,0 +1,100 @@
+"""What the parser returns: plain data, no behaviour beyond (de)serialising.
+
+`ParsedMail` is one message read; `Event` is one event found in it. Field
+values follow ../shared/corpus/FORMAT.md: local Danish wall-clock time as
+``YYYY-MM-DDTHH:MM``, a bare ``YYYY-MM-DD`` for a date without a time, None
+where the mail does not say.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+EVENT_FIELDS = (
+    "title",
+    "start",
+    "end",
+    "all_day",
+    "place",
+    "online",
+    "registration_deadline",
+    "registration",
+    "organizer",
+    "audience",
+)
+
+
+class MailKind(StrEnum):
+    EVENT = "event"
+    AUTO_REPLY = "auto_reply"
+    BOUNCE = "bounce"
+    QUESTION = "question"
+    NEWSLETTER = "newsletter"
+    OTHER = "other"
+
+
+@dataclass
+class Event:
+    title: str | None = None
+    start: str | None = None
+    end: str | None = None
+    all_day: bool = False
+    place: str | None = None
+    online: bool = False
+    registration_deadline: str | None = None
+    registration: str | None = None
+    organizer: str | None = None
+    audience: str | None = None
+    # per field: 0..1, and the exact text (a substring of ParsedMail.text or an attachment's text)
+    confidence: dict[str, float] = field(default_factory=dict)
+    evidence: dict[str, str] = field(default_factory=dict)
+
+    def fields(self) -> dict[str, object]:
+        return {name: getattr(self, name) for name in EVENT_FIELDS}
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+@dataclass
+class Attachment:
+    filename: str | None
+    content_type: str
+    size: int
+    text: str | None = None  # extracted text (calendar, PDF, docx), None when not read
+    note: str | None = None  # why it was not read (too large, unsupported, broken)
+
+
+@dataclass
+class ParsedMail:
+    message_id: str | None
+    subject: str
+    sender: str | None  # "Name <addr>" as decoded
+    sender_address: str | None
+    date: datetime | None  # the Date header, aware
+    in_reply_to: str | None
+    references: list[str]
+    kind: MailKind
+    events: list[Event]
+    text: str  # the cleaned body text the evidence points into
+    html: str | None = None  # the HTML body as received (unsanitised: sanitise before showing)
+    attachments: list[Attachment] = field(default_factory=list)
+    auto_submitted: bool = False  # Auto-Submitted/auto-reply/bulk headers: never answer it
+    warnings: list[str] = field(default_factory=list)  # defects noticed but survived
+
+    @property
+    def is_event_submission(self) -> bool:
+        return self.kind == MailKind.EVENT and bool(self.events)
+
+    def to_json(self, source: str | None = None) -> dict[str, object]:
+        """The `kontakt extract --json` contract (documented in README)."""
+        return {
+            "source": source,
+            "message_id": self.message_id,
+            "subject": self.subject,
+            "is_event_submission": self.is_event_submission,
+            "kind": str(self.kind),
+            "events": [e.to_dict() for e in self.events],
+        }

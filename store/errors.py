@@ -1,0 +1,19 @@
+"""Errors from the database layer (see kontakt.errors for the whole tree)."""
+
+from kontakt.errors import KontaktError
+
+
+class StoreError(KontaktError):
+    """The database refused or could not do something."""
+
+
+class SchemaOutOfDate(StoreError):
+    """The database schema is older than this version of kontakt: run `kontakt db upgrade`."""
+
+
+class NotFound(StoreError):
+    """No such row."""
+
+
+class Conflict(StoreError):
+    """Someone else changed the row since it was read (optimistic locking)."""

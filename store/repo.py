@@ -1,0 +1,220 @@
+"""What the rest of kontakt asks of the database, as functions over a Session.
+
+Each function that changes something commits before it returns, so a crash
+between two steps of the pipeline loses nothing that an earlier step kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from parsers.model import EVENT_FIELDS, Event, ParsedMail
+from store.errors import Conflict, NotFound
+from store.models import Draft, DraftChange, DraftStatus, Message, MessageStatus, SeenMail, utcnow
+
+PIPELINE_ACTOR = "kontakt"
+MAX_ERROR_CHARS = 4000
+
+
+def sha256(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()
+
+
+def seen_refs(session: Session, source: str) -> set[str]:
+    """The mailbox items of this source already taken in."""
+    return set(session.exec(select(SeenMail.ref).where(SeenMail.source == source)).all())
+
+
+def keep_raw(session: Session, raw: bytes, *, source: str, ref: str) -> tuple[Message, bool]:
+    """Store the raw bytes once and note the mailbox item as seen; commit.
+
+    Returns the message and whether it is new. The same bytes from another
+    item (delivered twice) are not stored again: the item points at the first copy.
+    """
+    digest = sha256(raw)
+    message = session.exec(select(Message).where(Message.sha256 == digest)).first()
+    is_new = message is None
+    if message is None:
+        message = Message(sha256=digest, raw=raw, size=len(raw), source=source, source_ref=ref)
+        session.add(message)
+        session.flush()
+    if session.exec(select(SeenMail).where(SeenMail.source == source, SeenMail.ref == ref)).first() is None:
+        session.add(SeenMail(source=source, ref=ref, message_pk=message.id))
+    session.commit()
+    return message, is_new
+
+
+def unread_messages(session: Session, max_attempts: int = 3) -> Sequence[Message]:
+    """Messages stored but not read yet (new, or left behind by a crashed run)."""
+    stmt = (
+        select(Message)
+        .where(Message.status == MessageStatus.RECEIVED, Message.attempts < max_attempts)
+        .order_by(col(Message.id))
+    )
+    return session.exec(stmt).all()
+
+
+def start_attempt(session: Session, message: Message) -> None:
+    """Count a parse attempt before trying, so a message that kills the reader is not retried forever."""
+    message.attempts += 1
+    session.add(message)
+    session.commit()
+
+
+def record_failure(session: Session, message: Message, error: str) -> None:
+    message.status = MessageStatus.FAILED
+    message.error = error[:MAX_ERROR_CHARS]
+    message.processed_at = utcnow()
+    session.add(message)
+    session.commit()
+
+
+def record_parsed(session: Session, message: Message, parsed: ParsedMail, *, timezone: str) -> list[Draft]:
+    """Fill in what the parser read and queue one draft per event; commit."""
+    message.message_id = (parsed.message_id or "")[:998] or None
+    message.subject = (parsed.subject or "")[:2000]
+    message.sender = (parsed.sender or "")[:1000]
+    message.sent_at = parsed.date if parsed.date is None or parsed.date.tzinfo else None
+    message.in_reply_to = (parsed.in_reply_to or "")[:998] or None
+    message.kind = str(parsed.kind)
+    message.error = None
+    message.processed_at = utcnow()
+    drafts: list[Draft] = []
+    if parsed.is_event_submission:
+        message.status = MessageStatus.QUEUED
+        for index, event in enumerate(parsed.events):
+            drafts.append(queue_draft(session, message, index, event, timezone=timezone))
+    else:
+        message.status = MessageStatus.NOT_EVENT
+    session.add(message)
+    session.commit()
+    return drafts
+
+
+def queue_draft(session: Session, message: Message, index: int, event: Event, *, timezone: str) -> Draft:
+    """A new pending draft from one event (not committed: the caller commits with the message)."""
+    draft = Draft(
+        message_pk=message.id,
+        event_index=index,
+        timezone=timezone,
+        uid=f"{uuid.uuid4()}@ledelsesugen.dk",
+        confidence=dict(event.confidence),
+        evidence=dict(event.evidence),
+        **_clipped(event.fields()),
+    )
+    session.add(draft)
+    session.flush()
+    session.add(DraftChange(draft_pk=draft.id, actor=PIPELINE_ACTOR, action="created", message_pk=message.id,
+                            changes={k: [None, v] for k, v in event.fields().items() if v not in (None, False)}))
+    return draft
+
+
+def _clipped(values: dict[str, Any]) -> dict[str, Any]:
+    """Field values cut to their column sizes (hostile mail can carry megabyte 'titles')."""
+    limits = {"start": 16, "end": 16, "registration_deadline": 16, "registration": 2000}
+    return {k: (v[: limits.get(k, 1000)] if isinstance(v, str) else v) for k, v in values.items()}
+
+
+def list_drafts(session: Session, status: DraftStatus | str | None = None) -> Sequence[Draft]:
+    stmt = select(Draft)
+    if status is not None:
+        stmt = stmt.where(Draft.status == DraftStatus(status))
+    return session.exec(stmt.order_by(col(Draft.id))).all()
+
+
+def get_draft(session: Session, draft_id: int) -> Draft:
+    draft = session.get(Draft, draft_id)
+    if draft is None:
+        raise NotFound(f"no draft with id {draft_id}")
+    return draft
+
+
+def update_draft(
+    session: Session,
+    draft_id: int,
+    *,
+    actor: str,
+    action: str,
+    expected_version: int | None = None,
+    values: dict[str, Any] | None = None,
+    status: DraftStatus | None = None,
+    note: str | None = None,
+    message_pk: int | None = None,
+) -> Draft:
+    """Change a draft's fields and/or status, with history, refusing a stale version; commit.
+
+    The version check is a compare-and-set in the UPDATE itself, so two
+    reviewers saving at once cannot both win, on any database.
+    """
+    draft = get_draft(session, draft_id)
+    if expected_version is not None and draft.version != expected_version:
+        raise Conflict(f"draft {draft_id} was changed by someone else (version {draft.version}, you had {expected_version})")
+    changes = {}
+    for name, new in (values or {}).items():
+        if name not in EVENT_FIELDS and name != "description":
+            raise ValueError(f"not a draft field: {name}")
+        old = getattr(draft, name)
+        if old != new:
+            changes[name] = [old, new]
+    if status is not None and status != draft.status:
+        changes["status"] = [str(draft.status), str(status)]
+    assignments: dict[str, Any] = {name: pair[1] for name, pair in changes.items() if name != "status"}
+    if status is not None:
+        assignments["status"] = status
+    if status == DraftStatus.REJECTED:
+        assignments["reject_reason"] = note
+    if action in ("approved", "rejected", "not_event", "merged"):
+        assignments["reviewed_by"] = actor
+        assignments["reviewed_at"] = utcnow()
+    assignments["updated_at"] = utcnow()
+    assignments["version"] = draft.version + 1
+    table = Draft.__table__  # type: ignore[attr-defined]
+    result = session.execute(
+        table.update().where(table.c.id == draft_id, table.c.version == draft.version).values(**assignments)
+    )
+    if result.rowcount != 1:
+        session.rollback()
+        raise Conflict(f"draft {draft_id} was changed by someone else while you were saving")
+    session.add(DraftChange(draft_pk=draft_id, actor=actor, action=action, changes=changes, note=note,
+                            message_pk=message_pk if message_pk is not None else draft.message_pk))
+    session.commit()
+    session.refresh(draft)
+    return draft
+
+
+def history(session: Session, draft_id: int) -> Sequence[DraftChange]:
+    stmt = select(DraftChange).where(DraftChange.draft_pk == draft_id).order_by(col(DraftChange.id))
+    return session.exec(stmt).all()
+
+
+def draft_to_dict(draft: Draft, message: Message | None = None) -> dict[str, Any]:
+    """The JSON shape of a draft (`kontakt drafts --json`)."""
+    return {
+        "id": draft.id,
+        "status": str(draft.status),
+        "message_pk": draft.message_pk,
+        "message_id": message.message_id if message is not None else None,
+        "version": draft.version,
+        **{name: getattr(draft, name) for name in EVENT_FIELDS},
+        "confidence": draft.confidence,
+        "evidence": draft.evidence,
+        "created_at": _iso(draft.created_at),
+        "updated_at": _iso(draft.updated_at),
+    }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def messages_by_ids(session: Session, ids: Iterable[int]) -> dict[int, Message]:
+    ids = list(ids)
+    if not ids:
+        return {}
+    return {m.id: m for m in session.exec(select(Message).where(col(Message.id).in_(ids))).all()}  # type: ignore[misc]
