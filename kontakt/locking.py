@@ -1,9 +1,9 @@
 """One pipeline at a time: a manual run and the scheduled run must never overlap.
 
 Overlapping importers are what makes other mail importers queue mail twice.
-The lock is an advisory file lock (flock) beside the configuration, which
-every process on the machine that runs the pipeline shares; the kernel drops
-it when a holder dies, even under SIGKILL.
+With SQLite the lock is an advisory file lock (flock) beside the database
+file, which every process on the machine that uses that database shares; the
+kernel drops it when a holder dies, even under SIGKILL.
 """
 
 from __future__ import annotations
@@ -19,6 +19,9 @@ from kontakt.settings import Settings
 
 
 def lock_path(settings: Settings) -> Path:
+    url = settings.database.url
+    if url.startswith("sqlite:///") and not url.endswith(":memory:"):
+        return Path(url[len("sqlite:///"):] + ".lock")
     return settings.base_dir / ".kontakt-pipeline.lock"
 
 

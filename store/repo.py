@@ -172,6 +172,7 @@ def update_draft(
     if action in ("approved", "rejected", "not_event", "merged"):
         assignments["reviewed_by"] = actor
         assignments["reviewed_at"] = utcnow()
+    assignments.update(_publication_changes(draft, changes, status))
     assignments["updated_at"] = utcnow()
     assignments["version"] = draft.version + 1
     table = Draft.__table__  # type: ignore[attr-defined]
@@ -186,6 +187,24 @@ def update_draft(
     session.commit()
     session.refresh(draft)
     return draft
+
+
+def _publication_changes(draft: Draft, changes: dict[str, list[Any]], status: DraftStatus | None) -> dict[str, Any]:
+    """What publishing sees. Only an approval changes the published snapshot; an edit
+    to an approved draft sends it back to review while the last approved version
+    stays published; a withdrawal keeps the snapshot so feeds can say CANCELLED."""
+    now = utcnow()
+    fields = {name: getattr(draft, name) for name in (*EVENT_FIELDS, "description")}
+    fields.update({name: pair[1] for name, pair in changes.items() if name != "status"})
+    if status == DraftStatus.APPROVED:
+        if draft.published == fields and draft.status != DraftStatus.WITHDRAWN:
+            return {}
+        return {"published": fields, "sequence": draft.sequence + 1, "published_at": now}
+    if status == DraftStatus.WITHDRAWN and draft.published is not None:
+        return {"sequence": draft.sequence + 1, "published_at": now}
+    if status is None and draft.status == DraftStatus.APPROVED and any(n != "status" for n in changes):
+        return {"status": DraftStatus.PENDING}
+    return {}
 
 
 def history(session: Session, draft_id: int) -> Sequence[DraftChange]:

@@ -1,0 +1,1 @@
+"""Approved events out: the iCalendar feed, the JSON feed and the programme page."""
