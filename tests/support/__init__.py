@@ -1,0 +1,1 @@
+"""Test helpers that are plain modules (no pytest), usable by benchmarks too."""
