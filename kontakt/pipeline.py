@@ -119,7 +119,14 @@ def _read(session: Session, message: Message, settings: Settings, report: RunRep
         report.failed += 1
         log.error("message %s: internal error\n%s", message.id, traceback.format_exc())
         return
-    drafts = repo.record_parsed(session, message, parsed, timezone=settings.timezone)
+    try:
+        drafts = repo.record_parsed(session, message, parsed, timezone=settings.timezone)
+    except Exception as exc:  # what was read could not be stored: keep the mail, say why
+        session.rollback()
+        repo.record_failure(session, message, f"what was read could not be stored: {exc.__class__.__name__}: {exc}")
+        report.failed += 1
+        log.error("message %s: storing the parse failed\n%s", message.id, traceback.format_exc())
+        return
     report.new_drafts += len(drafts)
     report.drafts.extend(drafts)
 

@@ -45,6 +45,13 @@ def _when(**kw: Any) -> Any:
     return Field(sa_column=Column(UTCDateTime(), **kw))
 
 
+def _choice(enum: type[StrEnum], default: StrEnum) -> Any:
+    """A StrEnum column stored as its plain value in a VARCHAR (no native enum type to migrate)."""
+    sa_type = sa.Enum(enum, native_enum=False, create_constraint=False, length=20,
+                      values_callable=lambda members: [m.value for m in members])
+    return Field(default=default, sa_type=sa_type, index=True)
+
+
 def _json(default: Any) -> Any:
     return Field(default_factory=default, sa_column=Column(sa.JSON, nullable=False))
 
@@ -82,7 +89,7 @@ class Message(SQLModel, table=True):
     sent_at: Optional[datetime] = _when(nullable=True)
     received_at: datetime = _when(nullable=False, default=utcnow)
     in_reply_to: Optional[str] = Field(default=None, max_length=998)
-    status: MessageStatus = Field(default=MessageStatus.RECEIVED, max_length=20, index=True)
+    status: MessageStatus = _choice(MessageStatus, MessageStatus.RECEIVED)
     kind: Optional[str] = Field(default=None, max_length=20)
     error: Optional[str] = Field(default=None, sa_column=Column(sa.Text, nullable=True))
     attempts: int = 0  # parse attempts; a message failing again and again is left failed
@@ -96,7 +103,7 @@ class Draft(SQLModel, table=True):
     id: Optional[int] = Field(default=None, primary_key=True)
     message_pk: int = Field(foreign_key="message.id", index=True)
     event_index: int = 0  # which event of the mail
-    status: DraftStatus = Field(default=DraftStatus.PENDING, max_length=20, index=True)
+    status: DraftStatus = _choice(DraftStatus, DraftStatus.PENDING)
     version: int = 1  # optimistic lock: raised on every save
     title: Optional[str] = Field(default=None, max_length=1000)
     start: Optional[str] = Field(default=None, max_length=16, index=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -20,6 +20,24 @@ from store.models import Draft, DraftChange, DraftStatus, Message, MessageStatus
 
 PIPELINE_ACTOR = "kontakt"
 MAX_ERROR_CHARS = 4000
+
+
+def safe_text(value: str | None, limit: int | None = None) -> str | None:
+    """Text any database accepts: lone surrogates replaced, NUL removed (PostgreSQL refuses it), cut to `limit`."""
+    if value is None:
+        return None
+    text = value.encode("utf-8", "replace").decode("utf-8").replace("\x00", "")
+    return text[:limit] if limit is not None else text
+
+
+def _safe_json(value: Any) -> Any:
+    if isinstance(value, str):
+        return safe_text(value, 4000)
+    if isinstance(value, dict):
+        return {safe_text(str(k), 200): _safe_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_safe_json(v) for v in value]
+    return value
 
 
 def sha256(raw: bytes) -> str:
@@ -69,7 +87,7 @@ def start_attempt(session: Session, message: Message) -> None:
 
 def record_failure(session: Session, message: Message, error: str) -> None:
     message.status = MessageStatus.FAILED
-    message.error = error[:MAX_ERROR_CHARS]
+    message.error = safe_text(error, MAX_ERROR_CHARS)
     message.processed_at = utcnow()
     session.add(message)
     session.commit()
@@ -77,11 +95,11 @@ def record_failure(session: Session, message: Message, error: str) -> None:
 
 def record_parsed(session: Session, message: Message, parsed: ParsedMail, *, timezone: str) -> list[Draft]:
     """Fill in what the parser read and queue one draft per event; commit."""
-    message.message_id = (parsed.message_id or "")[:998] or None
-    message.subject = (parsed.subject or "")[:2000]
-    message.sender = (parsed.sender or "")[:1000]
-    message.sent_at = parsed.date if parsed.date is None or parsed.date.tzinfo else None
-    message.in_reply_to = (parsed.in_reply_to or "")[:998] or None
+    message.message_id = safe_text(parsed.message_id or "", 998) or None
+    message.subject = safe_text(parsed.subject or "", 2000) or ""
+    message.sender = safe_text(parsed.sender or "", 1000) or ""
+    message.sent_at = _storable_instant(parsed.date)
+    message.in_reply_to = safe_text(parsed.in_reply_to or "", 998) or None
     message.kind = str(parsed.kind)
     message.error = None
     message.processed_at = utcnow()
@@ -97,6 +115,17 @@ def record_parsed(session: Session, message: Message, parsed: ParsedMail, *, tim
     return drafts
 
 
+def _storable_instant(moment: datetime | None) -> datetime | None:
+    """An aware instant every database can hold, or None (a hostile Date header can say year 1 or 9999)."""
+    if moment is None or moment.tzinfo is None:
+        return None
+    try:
+        moment.astimezone(timezone.utc)
+    except (OverflowError, ValueError):
+        return None
+    return moment if 1900 <= moment.year <= 9000 else None
+
+
 def queue_draft(session: Session, message: Message, index: int, event: Event, *, timezone: str) -> Draft:
     """A new pending draft from one event (not committed: the caller commits with the message)."""
     draft = Draft(
@@ -104,21 +133,21 @@ def queue_draft(session: Session, message: Message, index: int, event: Event, *,
         event_index=index,
         timezone=timezone,
         uid=f"{uuid.uuid4()}@ledelsesugen.dk",
-        confidence=dict(event.confidence),
-        evidence=dict(event.evidence),
+        confidence=_safe_json(dict(event.confidence)),
+        evidence=_safe_json(dict(event.evidence)),
         **_clipped(event.fields()),
     )
     session.add(draft)
     session.flush()
     session.add(DraftChange(draft_pk=draft.id, actor=PIPELINE_ACTOR, action="created", message_pk=message.id,
-                            changes={k: [None, v] for k, v in event.fields().items() if v not in (None, False)}))
+                            changes=_safe_json({k: [None, v] for k, v in event.fields().items() if v not in (None, False)})))
     return draft
 
 
 def _clipped(values: dict[str, Any]) -> dict[str, Any]:
     """Field values cut to their column sizes (hostile mail can carry megabyte 'titles')."""
     limits = {"start": 16, "end": 16, "registration_deadline": 16, "registration": 2000}
-    return {k: (v[: limits.get(k, 1000)] if isinstance(v, str) else v) for k, v in values.items()}
+    return {k: (safe_text(v, limits.get(k, 1000)) if isinstance(v, str) else v) for k, v in values.items()}
 
 
 def list_drafts(session: Session, status: DraftStatus | str | None = None) -> Sequence[Draft]:
