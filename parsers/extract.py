@@ -1,49 +1,451 @@
-"""A first, thin extractor: MIME via the stdlib, 'Tid:/Sted:/Tilmelding' labels.
+"""Mail bytes -> ParsedMail: the extractor's one entry point.
 
-The deep Danish work replaces this module (issue 3); its signature stays.
+The steps: MIME (mime.py) -> the body's text and its line roles (clean.py) ->
+the kind of mail (classify.py) -> events: from a calendar invite, else from the
+body's own lines, else from a PDF/Word attachment; a reply that corrects an
+earlier mail merges the change into the quoted original.
 """
 
 from __future__ import annotations
 
-import email
-import email.policy
 import re
-from email.utils import parseaddr, parsedate_to_datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 
+from parsers import danish_time as dt
+from parsers import fields as f
+from parsers.attachments import calendar_events, kind_of, read_attachment
+from parsers.classify import header_kind, is_machine_mail, text_kind
+from parsers.clean import Body, Line, split_body
 from parsers.errors import ParseError
-from parsers.model import Event, MailKind, ParsedMail
+from parsers.html_text import html_to_text
+from parsers.mime import read_mime
+from parsers.model import Attachment, Event, MailKind, ParsedMail
+from parsers.nlp import organisations
 
-MONTHS = {"januar": 1, "februar": 2, "marts": 3, "april": 4, "maj": 5, "juni": 6, "juli": 7,
-          "august": 8, "september": 9, "oktober": 10, "november": 11, "december": 12}
+DEADLINE_CUE = re.compile(r"tilmeldingsfrist|frist|senest|inden|deadline|sidste tilmelding|tilmelding.{0,40}(?:senest|inden|før)", re.IGNORECASE)
+ORGANISER_VERB = re.compile(r"\b(?:inviterer|afholder|holder|arrangerer|markerer|præsenterer|åbner|byder|står bag|er vært)\b", re.IGNORECASE)
+ORGANISED_BY = re.compile(r"\b(?:arrangeres af|arrangeret af|afholdes af|i samarbejde med|arrangør(?:en)? er)\s+", re.IGNORECASE)
+CORRECTION = re.compile(r"rykket|flyttet|ændr|rettelse|korrektion|i stedet|nyt tidspunkt|nyt lokale|ny tid|ny dato|samme dag|holdes nu|er nu", re.IGNORECASE)
 
 
 def extract(raw: bytes, *, tz: str = "Europe/Copenhagen") -> ParsedMail:
-    if not isinstance(raw, (bytes, bytearray)) or not raw.strip():
-        raise ParseError("empty message")
+    """Read one message. Raises ParseError only when there is nothing readable at all."""
+    if not isinstance(raw, (bytes, bytearray)) or not bytes(raw).strip():
+        raise ParseError("the message is empty")
     try:
-        msg = email.message_from_bytes(bytes(raw), policy=email.policy.default)
-        subject = str(msg.get("Subject", "") or "")
-        sender = str(msg.get("From", "") or "") or None
-        body = msg.get_body(preferencelist=("plain", "html"))
-        text = body.get_content() if body is not None else ""
-    except Exception as exc:  # the stdlib raises many kinds on broken mail
-        raise ParseError(f"unreadable MIME: {exc}") from exc
-    try:
-        date = parsedate_to_datetime(str(msg.get("Date", "")))
-    except (TypeError, ValueError):
-        date = None
-    kind = MailKind.AUTO_REPLY if msg.get("Auto-Submitted", "no").lower() != "no" else MailKind.EVENT
-    events = []
-    m = re.search(r"(\d{1,2})\. (\w+) kl\. (\d{1,2})", text)
-    if kind == MailKind.EVENT and m and m.group(2).lower() in MONTHS and date:
-        start = f"{date.year}-{MONTHS[m.group(2).lower()]:02d}-{int(m.group(1)):02d}T{int(m.group(3)):02d}:00"
-        events.append(Event(title=subject, start=start, confidence={"title": 0.3, "start": 0.5},
-                            evidence={"title": subject, "start": m.group(0)}))
-    if not events:
-        kind = MailKind.OTHER if kind == MailKind.EVENT else kind
+        mime = read_mime(bytes(raw))
+    except (RecursionError, MemoryError) as exc:
+        raise ParseError(f"the MIME structure could not be read: {exc.__class__.__name__}") from exc
+    html = "\n".join(mime.html) if mime.html else None
+    plain = "\n".join(p for p in mime.plain if p.strip())
+    text = plain if plain.strip() else (html_to_text(html) if html else "")
+    links = html_to_text(html) if html and plain.strip() else ""  # link targets only the HTML has
+    attachments = [read_attachment(a) for a in mime.attachments[:20]]
+    if not text.strip() and not mime.subject and not any(a.text for a in attachments):
+        raise ParseError("no readable text: no body, subject or attachment that could be read")
+
+    body = split_body(text, subject=mime.subject)
+    kind = header_kind(mime)
+    events: list[Event] = []
+    if kind is None:
+        events = find_events(body, attachments, mime.subject, mime.date, mime.sender_name, mime.sender_address, tz, links)
+        own = "\n".join(ln.text for ln in body.lines if ln.role in ("body", "greeting") and not ln.forwarded)
+        kind = text_kind(mime.subject, own, bool(events))
+        if kind != MailKind.EVENT:
+            events = []
     return ParsedMail(
-        message_id=str(msg.get("Message-ID", "") or "").strip() or None,
-        subject=subject, sender=sender, sender_address=parseaddr(sender or "")[1] or None,
-        date=date, in_reply_to=str(msg.get("In-Reply-To", "") or "").strip() or None,
-        references=str(msg.get("References", "") or "").split(), kind=kind, events=events, text=text,
+        message_id=mime.message_id, subject=mime.subject, sender=mime.sender, sender_address=mime.sender_address,
+        date=mime.date, in_reply_to=mime.in_reply_to, references=mime.references, kind=kind, events=events,
+        text=body.text, html=html, attachments=attachments, auto_submitted=is_machine_mail(mime), warnings=mime.warnings,
     )
+
+
+# ------------------------------------------------------------------ events
+
+
+@dataclass
+class When:
+    start: str
+    end: str | None
+    all_day: bool
+    evidence: str
+    confidence: float
+    line: int  # index of the line it was read from
+
+
+def find_events(body: Body, attachments: list[Attachment], subject: str, sent: datetime | None,
+                sender_name: str | None, sender_address: str | None, tz: str, links: str = "") -> list[Event]:
+    for att in attachments:
+        if att.text and kind_of_attachment(att) == "calendar":
+            events = events_from_calendar(att.text, tz, body, subject, sent, sender_address)
+            if events:
+                return events
+    own = [ln for ln in body.lines if ln.role == "body"]
+    events = events_from_lines(body, own, subject, sent, sender_address, links)
+    quoted = [ln for ln in body.lines if ln.role == "quote"]
+    if quoted and (not events or _is_correction(own, events)):
+        original = events_from_lines(body, quoted, subject, sent, sender_address, links)
+        if original:
+            return [apply_correction(original[0], own, sent)] + original[1:] if events or _mentions_change(own) else original
+    if events:
+        return events
+    for att in attachments:
+        if att.text and kind_of_attachment(att) in ("pdf", "docx"):
+            doc = split_body(att.text)
+            events = events_from_lines(doc, [ln for ln in doc.lines if ln.role == "body"], subject, sent, sender_address, "")
+            if events:
+                for event in events:
+                    event.organizer = event.organizer or _organiser(body, body.lines, sender_address)[0]
+                return events
+    return []
+
+
+def kind_of_attachment(att: Attachment) -> str | None:
+    from parsers.mime import RawAttachment
+
+    return kind_of(RawAttachment(att.filename, att.content_type, None, att.size))
+
+
+def _is_correction(own: list[Line], events: list[Event]) -> bool:
+    return _mentions_change(own) and all(not e.title or e.confidence.get("title", 0) < 0.7 for e in events)
+
+
+def _mentions_change(own: list[Line]) -> bool:
+    return any(CORRECTION.search(ln.text) for ln in own)
+
+
+def events_from_lines(body: Body, lines: list[Line], subject: str, sent: datetime | None,
+                      sender_address: str | None, links: str) -> list[Event]:
+    whens = find_whens(lines, sent)
+    if not whens:
+        return []
+    segments = split_segments(lines, whens)
+    organiser = _organiser(body, lines, sender_address)
+    events = []
+    for seg_lines, when in segments:
+        events.append(build_event(seg_lines, when, lines, subject, sent, sender_address, organiser, links, len(segments) > 1))
+    return events
+
+
+def find_whens(lines: list[Line], sent: datetime | None) -> list[When]:
+    """The event dates (with times) in these lines; deadlines and incidental dates left out."""
+    whens: list[When] = []
+    for i, ln in enumerate(lines):
+        text = ln.text
+        label = f.label_of(text)
+        if label and label[0] in ("deadline", "registration", "contact", "price"):
+            continue
+        for hit in dt.find_dates(text):
+            before = text[max(0, hit.start - 60):hit.start]
+            if DEADLINE_CUE.search(before) or re.search(r"\b(?:fra|siden|efter)\s*(?:mandag|tirsdag|onsdag|torsdag|fredag)?\s*(?:d\.|den)?\s*$", before, re.IGNORECASE) and not label:
+                continue
+            when = when_from(hit, lines, i, sent, labelled=bool(label and label[0] == "when"))
+            if when:
+                whens.append(when)
+    if not whens:
+        return []
+    strong = [w for w in whens if w.confidence >= 0.8]
+    return strong or whens[:1]
+
+
+def when_from(hit: dt.DateHit, lines: list[Line], i: int, sent: datetime | None, *, labelled: bool) -> When | None:
+    first, last, agrees = dt.resolve(hit, sent)
+    text = lines[i].text
+    after = text[hit.end:]
+    times = [t for t in dt.find_times(after) if t.start < 80]
+    evidence_end = hit.end
+    if not times and i + 1 < len(lines) and not dt.find_dates(lines[i + 1].text):
+        nxt = dt.find_times(lines[i + 1].text)
+        if nxt and nxt[0].end_hour is not None:
+            times = nxt[:1]
+    if not times:
+        before = dt.find_times(text[:hit.start])
+        times = [t for t in before if t.end_hour is not None][-1:]
+    confidence = 0.9 if labelled else 0.8
+    all_day_word = dt.is_all_day(text)
+    if times and times[0].end_hour is not None:
+        t = times[0]
+        start = dt.iso_minute(first, t.hour, t.minute)
+        end = dt.iso_minute(last or first, t.end_hour, t.end_minute or 0)
+        if t.start + hit.end < len(text) and text[hit.end:].find(t.text) >= 0:
+            evidence_end = hit.end + text[hit.end:].find(t.text) + len(t.text)
+        evidence = text[hit.start:evidence_end] if evidence_end > hit.end else hit.text
+        if evidence_end <= hit.end:
+            evidence = hit.text
+        when = When(start, end, False, evidence, confidence, i)
+    elif times and last is not None and len(times) >= 2:  # "26.-27. oktober … mandag kl. 9.30 … tirsdag kl. 15"
+        a, b = times[0], times[1]
+        when = When(dt.iso_minute(first, a.hour, a.minute), dt.iso_minute(last, b.hour, b.minute), False, hit.text, confidence, i)
+    elif times:
+        t = times[0]
+        when = When(dt.iso_minute(first, t.hour, t.minute), None, False, hit.text, confidence - 0.1, i)
+    else:
+        when = When(dt.iso_date(first), dt.iso_date(last) if last else None, True, hit.text,
+                    confidence if (all_day_word or labelled) else confidence - 0.2, i)
+    if not agrees:
+        when.confidence = min(when.confidence, 0.3)
+    if not labelled and not times and not all_day_word:
+        when.confidence = min(when.confidence, 0.6)
+    return when
+
+
+def split_segments(lines: list[Line], whens: list[When]) -> list[tuple[list[Line], When]]:
+    """One segment of lines per event. Dates under one heading are one event (a two-day conference)."""
+    groups: list[list[When]] = []
+    for w in whens:
+        if groups and not _heading_between(lines, groups[-1][-1].line, w.line):
+            groups[-1].append(w)
+        else:
+            groups.append([w])
+    if len(groups) == 1:
+        merged = _merge(groups[0])
+        return [(lines, merged)]
+    bounds = []
+    for g in groups:
+        start = g[0].line
+        k = start
+        while k > 0 and not f.is_heading(lines, k):
+            k -= 1
+        bounds.append(k)
+    segments = []
+    for n, g in enumerate(groups):
+        lo = bounds[n] if n else 0
+        hi = bounds[n + 1] if n + 1 < len(bounds) else len(lines)
+        segments.append((lines[lo:hi], _merge(g)))
+    return segments
+
+
+def _heading_between(lines: list[Line], a: int, b: int) -> bool:
+    return any(f.is_heading(lines, k) for k in range(a + 1, b + 1))
+
+
+def _merge(group: list[When]) -> When:
+    first = group[0]
+    if len(group) == 1:
+        return first
+    days = sorted({w.start[:10] for w in group})
+    if len(days) == 1:
+        return first
+    last = max(group, key=lambda w: w.start)
+    end = last.end or last.start
+    return When(first.start, end if not first.all_day else end[:10], first.all_day, first.evidence,
+                min(w.confidence for w in group), first.line)
+
+
+def build_event(seg: list[Line], when: When, all_lines: list[Line], subject: str, sent: datetime | None,
+                sender_address: str | None, organiser: tuple[str | None, str | None, float],
+                links: str, several: bool) -> Event:
+    event = Event(start=when.start, end=when.end, all_day=when.all_day)
+    put(event, "start", when.start, when.evidence, when.confidence)
+    if when.end:
+        put(event, "end", when.end, when.evidence, when.confidence)
+    anchor = seg.index(next(ln for ln in seg if ln is all_lines[when.line])) if any(ln is all_lines[when.line] for ln in seg) else None
+    title = f.find_title(seg, anchor, "" if several else subject)
+    if title is None and several:
+        title = f.find_title(seg, anchor, subject)
+    if title:
+        put(event, "title", title.value, title.evidence, title.confidence)
+    place = f.find_place(seg)
+    online, platform, online_evidence = f.find_online(seg, place)
+    if place and online and not f.looks_like_address(str(place.value)) and (f.PLATFORM.search(str(place.value)) or f.ONLINE_WORD.search(str(place.value))):
+        value = platform or str(place.value).split()[0].capitalize() if len(str(place.value)) > 25 else str(place.value)
+        place = f.Found(platform or value, place.evidence, place.confidence)
+    if place:
+        put(event, "place", place.value, place.evidence, place.confidence)
+    elif online and platform:
+        put(event, "place", platform, online_evidence or platform, 0.6)
+    event.online = online
+    event.confidence["online"] = 0.8 if online_evidence else 0.6
+    if online_evidence:
+        event.evidence["online"] = online_evidence
+    reg = f.find_registration(seg, sender_address)
+    if reg is None and links:
+        reg = _registration_from_links(links, seg)
+    if reg:
+        put(event, "registration", reg.value, reg.evidence, reg.confidence)
+    deadline = find_deadline(seg, sent, event.start)
+    if deadline:
+        put(event, "registration_deadline", *deadline)
+    audience = f.find_audience(seg)
+    if audience:
+        put(event, "audience", audience.value, audience.evidence, audience.confidence)
+    label = f.labelled(seg, "organizer")
+    if label:
+        put(event, "organizer", label[1], label[1], 0.9)
+    elif organiser[0]:
+        put(event, "organizer", organiser[0], organiser[1] or organiser[0], organiser[2])
+    event.confidence["all_day"] = when.confidence
+    return event
+
+
+def put(event: Event, name: str, value: object, evidence: str, confidence: float) -> None:
+    setattr(event, name, value)
+    event.evidence[name] = evidence
+    event.confidence[name] = round(max(0.0, min(1.0, confidence)), 2)
+
+
+def _registration_from_links(links: str, seg: list[Line]) -> f.Found | None:
+    """A sign-up link whose address only the HTML part has, behind words this event's lines contain."""
+    seg_text = " ".join(" ".join(ln.text.split()) for ln in seg)
+    for line in links.split("\n"):
+        if f.REG_CUE.search(line) and " <" in line:
+            words = " ".join(line.split(" <", 1)[0].split())
+            m = f.URL.search(line)
+            if m and words and words in seg_text:
+                return f.Found(m.group(0), m.group(0), 0.75)
+    return None
+
+
+def find_deadline(lines: list[Line], sent: datetime | None, start: str | None) -> tuple[str, str, float] | None:
+    for ln in lines:
+        label = f.label_of(ln.text)
+        cue = DEADLINE_CUE.search(ln.text)
+        is_deadline_label = label is not None and label[0] == "deadline"
+        if not (cue or is_deadline_label):
+            continue
+        if not (is_deadline_label or re.search(r"tilmeld|frist|deadline", ln.text, re.IGNORECASE)):
+            continue
+        region = ln.text if is_deadline_label else ln.text[cue.start():]
+        offset = 0 if is_deadline_label else cue.start()
+        for hit in dt.find_dates(region):
+            first, _, agrees = dt.resolve(hit, sent)
+            if start and first.isoformat() > start[:10]:
+                continue
+            times = [t for t in dt.find_times(region[hit.end:]) if t.start < 12 and t.end_hour is None]
+            value = dt.iso_minute(first, times[0].hour, times[0].minute) if times else dt.iso_date(first)
+            end = hit.end + (times[0].end if times else 0)
+            evidence = ln.text[offset + hit.start: offset + end]
+            confidence = (0.9 if is_deadline_label or cue else 0.7) if agrees else 0.3
+            return value, evidence, confidence
+    return None
+
+
+def _organiser(body: Body, lines: list[Line], sender_address: str | None) -> tuple[str | None, str | None, float]:
+    """(name, evidence, confidence): who arranges it, from the text, else the relevant signature."""
+    text_lines = [ln for ln in lines if ln.role in ("body", "quote")]
+    for ln in text_lines:
+        m = ORGANISED_BY.search(ln.text)
+        if m:
+            orgs = [s for s in organisations(ln.text[m.end():m.end() + 120])]
+            if orgs:
+                return orgs[0].text, orgs[0].text, 0.8
+    for ln in text_lines[:40]:
+        if ORGANISER_VERB.search(ln.text):
+            for org in organisations(ln.text):
+                verb = ORGANISER_VERB.search(ln.text[org.end_char:org.end_char + 40])
+                before = ln.text[:org.start_char]
+                if verb or re.search(r"\b(?:i|hos)\s+$", before, re.IGNORECASE):
+                    return org.text, org.text, 0.75
+    signature = _relevant_signature(body, lines)
+    for ln in signature:
+        orgs = organisations(ln.text)
+        if orgs:
+            return orgs[-1].text, orgs[-1].text, 0.6
+    for ln in text_lines[:15]:
+        orgs = organisations(ln.text)
+        if orgs:
+            return orgs[0].text, orgs[0].text, 0.45
+    return None, None, 0.0
+
+
+def _relevant_signature(body: Body, lines: list[Line]) -> list[Line]:
+    """The signature of the words that count: the forwarded mail's, or the quoted original's, else the sender's."""
+    forwarded = any(ln.forwarded for ln in lines)
+    quoted = any(ln.role == "quote" for ln in lines)
+    if quoted:
+        quote_lines = [ln for ln in body.lines if ln.role == "quote"]
+        return quote_lines[-10:]
+    for sig in reversed(body.signatures):
+        if sig and sig[0].forwarded == forwarded:
+            return sig[:10]
+    return body.signatures[-1][:10] if body.signatures else []
+
+
+def apply_correction(original: Event, own: list[Line], sent: datetime | None) -> Event:
+    """The quoted original with what the reply changes: a new time, date or room."""
+    event = Event(**{**original.fields(), "confidence": dict(original.confidence), "evidence": dict(original.evidence)})
+    text_lines = [ln for ln in own if ln.text.strip()]
+    day = original.start[:10] if original.start else None
+    for ln in text_lines:
+        dates = dt.find_dates(ln.text)
+        times = [t for t in dt.find_times(ln.text) if t.end_hour is not None]
+        if dates:
+            first, _, _ = dt.resolve(dates[0], sent)
+            day = first.isoformat()
+        if times and day:
+            t = times[0]
+            d = date.fromisoformat(day)
+            put(event, "start", dt.iso_minute(d, t.hour, t.minute), t.text, 0.75)
+            put(event, "end", dt.iso_minute(d, t.end_hour, t.end_minute or 0), t.text, 0.75)
+            event.all_day = False
+        elif dates and day and original.start and len(original.start) > 10:
+            put(event, "start", day + original.start[10:], dates[0].text, 0.7)
+            if original.end:
+                put(event, "end", day + original.end[10:], dates[0].text, 0.7)
+        m = re.search(r"\b(?:holdes|afholdes|foregår|er)\s+(?:nu\s+)?(?:i|på)\s+(?P<room>[A-ZÆØÅ][\wæøå-]*(?:\s+[\wæøå-]+){0,3}?)\s+(?:på|i)\s+(?P<building>[A-ZÆØÅ][^,.;]+)", ln.text)
+        if m and original.place:
+            building = m.group("building").strip()
+            place = original.place
+            pos = place.find(building.split()[-1])
+            rest = place[place.find(",", pos) if pos >= 0 and place.find(",", pos) >= 0 else len(place):]
+            new_place = f"{m.group('room')}, {building}{rest}" if pos >= 0 else f"{m.group('room')}, {building}"
+            put(event, "place", new_place, m.group(0), 0.6)
+        elif (found := f.find_place([ln])) is not None and f.looks_like_address(str(found.value)):
+            put(event, "place", found.value, found.evidence, found.confidence - 0.1)
+    return event
+
+
+def events_from_calendar(text: str, tz: str, body: Body, subject: str, sent: datetime | None,
+                         sender_address: str | None) -> list[Event]:
+    events = []
+    organiser = _organiser(body, [ln for ln in body.lines if ln.role == "body"], sender_address)
+    for ce in calendar_events(text, tz)[:10]:
+        if ce.start is None:
+            continue
+        event = Event()
+        if isinstance(ce.start, datetime):
+            put(event, "start", ce.start.strftime("%Y-%m-%dT%H:%M"), _ics_evidence(text, "DTSTART"), 0.95)
+            if isinstance(ce.end, datetime):
+                put(event, "end", ce.end.strftime("%Y-%m-%dT%H:%M"), _ics_evidence(text, "DTEND"), 0.95)
+        else:
+            event.all_day = True
+            put(event, "start", ce.start.isoformat(), _ics_evidence(text, "DTSTART"), 0.95)
+            if isinstance(ce.end, date) and not isinstance(ce.end, datetime):
+                last = date.fromordinal(ce.end.toordinal() - 1)  # DTEND of a DATE is exclusive
+                if last > ce.start:
+                    put(event, "end", last.isoformat(), _ics_evidence(text, "DTEND"), 0.9)
+        if ce.summary:
+            put(event, "title", ce.summary, ce.summary, 0.9)
+        description_lines = split_body(ce.description or "").lines
+        if ce.location:
+            put(event, "place", ce.location, ce.location, 0.9)
+        online, platform, evidence = f.find_online(description_lines + split_body(ce.location or "").lines,
+                                                   f.Found(ce.location, ce.location, 0.9) if ce.location else None)
+        event.online = online
+        if online and evidence:
+            event.evidence["online"] = evidence
+            event.confidence["online"] = 0.8
+        reg = f.find_registration(description_lines) or (f.Found(ce.url, ce.url, 0.8) if ce.url else None)
+        if reg:
+            put(event, "registration", reg.value, reg.evidence, reg.confidence)
+        deadline = find_deadline(description_lines, sent, event.start)
+        if deadline:
+            put(event, "registration_deadline", *deadline)
+        audience = f.find_audience(description_lines)
+        if audience:
+            put(event, "audience", audience.value, audience.evidence, audience.confidence)
+        desc_org = _organiser(split_body(ce.description or ""), description_lines, None)
+        if desc_org[0]:
+            put(event, "organizer", *desc_org)
+        elif organiser[0]:
+            put(event, "organizer", *organiser)
+        elif ce.organizer:
+            put(event, "organizer", ce.organizer, ce.organizer, 0.6)
+        events.append(event)
+    return events
+
+
+def _ics_evidence(text: str, name: str) -> str:
+    m = re.search(rf"^{name}[^\n]*", text, re.MULTILINE)
+    return m.group(0) if m else name

@@ -1,0 +1,224 @@
+"""Danish dates and times as organisers write them.
+
+dateparser reads single, complete dates well, but not "kl. 9-10.30", "26.-27.
+oktober" or a year left out; this grammar finds those spans in text and turns
+them into values. Words (months, weekdays) come from patterns/calendar.json.
+
+Every hit keeps its character span, so the caller can give the exact text as
+evidence and can tell which date a time belongs to.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
+
+_CAL = json.loads((Path(__file__).parent / "patterns" / "calendar.json").read_text(encoding="utf-8"))
+MONTHS: dict[str, int] = _CAL["months"]
+WEEKDAYS: dict[str, int] = _CAL["weekdays"]
+ALL_DAY_WORDS: list[str] = _CAL["all_day_words"]
+
+# a past date this close to the send date is still meant in the send date's year (a late correction)
+YEAR_GRACE = timedelta(days=14)
+
+
+def _alternation(words) -> str:
+    return "|".join(sorted((re.escape(w) for w in words), key=len, reverse=True))
+
+
+_MONTH = rf"(?P<month>{_alternation(MONTHS)})\.?"
+_WD = rf"(?:(?P<weekday>{_alternation(WEEKDAYS)})\.?,?\s+(?:(?:den|d\.)\s+)?)"
+_DEN = r"(?:(?P<den>den|d\.)\s*)"
+_YEAR = r"(?:,?\s*(?P<year>(?:19|20)\d\d)\b)"
+
+DATE_WORDED = re.compile(
+    rf"(?<![\w.])(?:{_WD}|{_DEN})?(?P<day>[0-3]?\d)\.?(?:\s*(?:-|–|—|og|til)\s*(?P<day2>[0-3]?\d)\.?)?\s*{_MONTH}(?![\wæøå]){_YEAR}?",
+    re.IGNORECASE,
+)
+DATE_NUMERIC = re.compile(
+    rf"(?<![\w.,/:-])(?:{_WD}|{_DEN})?(?P<day>[0-3]?\d)(?:\.?\s*(?:-|–)\s*(?P<day2>[0-3]?\d))?(?P<sep>[./])(?P<month>[01]?\d)"
+    rf"(?:(?P=sep)(?P<year>(?:20)?\d\d))?(?![\d])(?![.:]\d)",
+    re.IGNORECASE,
+)
+DATE_ISO = re.compile(r"(?<!\d)(?P<year>20\d\d)-(?P<month>[01]\d)-(?P<day>[0-3]\d)(?!\d)")
+
+_H = r"(?:[01]?\d|2[0-3])"
+_M = r"[0-5]\d"
+_KL = r"(?:kl\.?|klokken)"
+TIME_RANGE = re.compile(
+    rf"(?<![\w.,/:])(?P<fra>fra\s+)?(?P<kl>{_KL}\s*)?(?P<h1>{_H})(?:[.:](?P<m1>{_M}))?\s*"
+    rf"(?:-|–|—|til)\s*(?:{_KL}\s*|ca\.?\s*|cirka\s+)?(?P<h2>{_H})(?:[.:](?P<m2>{_M}))?(?![\d]|\.\d|/)",
+    re.IGNORECASE,
+)
+TIME_SINGLE = re.compile(
+    rf"(?<![\w.,/:])(?:(?P<kl>{_KL}\s*)(?P<h1>{_H})(?:[.:](?P<m1>{_M}))?|(?P<h1b>{_H}):(?P<m1b>{_M}))(?![\d]|[.:]\d|/)",
+    re.IGNORECASE,
+)
+ALL_DAY = re.compile(rf"\b(?:{_alternation(ALL_DAY_WORDS)})\b", re.IGNORECASE)
+WEEK_NUMBER = re.compile(r"\buge\s+(?P<week>[1-5]?\d)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class DateHit:
+    start: int
+    end: int
+    text: str
+    day: int
+    month: int
+    year: int | None  # as written; None when left out
+    day_end: int | None = None  # "26.-27. oktober"
+    weekday: int | None = None  # a named weekday, 0 = Monday
+
+
+@dataclass(frozen=True)
+class TimeHit:
+    start: int
+    end: int
+    text: str
+    hour: int
+    minute: int
+    end_hour: int | None = None
+    end_minute: int | None = None
+    marked: bool = False  # "kl."/"klokken"/"fra" or minutes: surely a time
+
+
+def find_dates(text: str) -> list[DateHit]:
+    """Every date in the text, in order, without overlaps (worded dates win)."""
+    hits: list[DateHit] = []
+    taken: list[tuple[int, int]] = []
+
+    def free(a: int, b: int) -> bool:
+        return all(b <= s or a >= e for s, e in taken)
+
+    for m in DATE_WORDED.finditer(text):
+        hit = _hit(m, int(m.group("day")), MONTHS[m.group("month").lower()], m.group("year"))
+        if hit:
+            hits.append(hit)
+            taken.append((m.start(), m.end()))
+    for m in DATE_ISO.finditer(text):
+        if free(m.start(), m.end()):
+            hit = _hit(m, int(m.group("day")), int(m.group("month")), m.group("year"))
+            if hit:
+                hits.append(hit)
+                taken.append((m.start(), m.end()))
+    for m in DATE_NUMERIC.finditer(text):
+        if not free(m.start(), m.end()):
+            continue
+        # "9.30" is a time and "1.5" a number: a dotted date needs a year, "den"/"d." or a weekday
+        if m.group("sep") == "." and not (m.group("year") or m.group("den") or m.group("weekday")):
+            continue
+        if _after_kl(text, m.start()):
+            continue
+        hit = _hit(m, int(m.group("day")), int(m.group("month")), m.group("year"))
+        if hit:
+            hits.append(hit)
+            taken.append((m.start(), m.end()))
+    return sorted(hits, key=lambda h: h.start)
+
+
+def _after_kl(text: str, pos: int) -> bool:
+    return bool(re.search(r"(?:kl\.?|klokken)\s*$", text[max(0, pos - 9):pos], re.IGNORECASE))
+
+
+def _hit(m: re.Match, day: int, month: int, year: str | None) -> DateHit | None:
+    day2 = int(m.group("day2")) if m.groupdict().get("day2") else None
+    y = int(year) if year else None
+    if y is not None and y < 100:
+        y += 2000
+    if not (1 <= month <= 12 and 1 <= day <= 31) or (day2 is not None and not day < day2 <= 31):
+        return None
+    try:
+        date(y or 2024, month, day)  # 2024: a leap year, so 29/2 passes when the year is unknown
+    except ValueError:
+        return None
+    wd = m.groupdict().get("weekday")
+    return DateHit(m.start(), m.end(), m.group(0), day, month, y, day2, WEEKDAYS[wd.lower()] if wd else None)
+
+
+def find_times(text: str) -> list[TimeHit]:
+    """Time ranges ("kl. 9-10.30", "fra 13 til 15") and single times ("kl. 14", "13:00"), in order."""
+    hits: list[TimeHit] = []
+    taken: list[tuple[int, int]] = []
+    for m in TIME_RANGE.finditer(text):
+        marked = bool(m.group("kl") or m.group("fra") or m.group("m1") or m.group("m2"))
+        if not marked:
+            continue  # "9-10" alone may be anything (a score, a page range)
+        h1, m1 = int(m.group("h1")), int(m.group("m1") or 0)
+        h2, m2 = int(m.group("h2")), int(m.group("m2") or 0)
+        if (h2, m2) <= (h1, m1):
+            continue
+        hits.append(TimeHit(m.start(), m.end(), m.group(0).strip(), h1, m1, h2, m2, True))
+        taken.append((m.start(), m.end()))
+    for m in TIME_SINGLE.finditer(text):
+        if any(not (m.end() <= s or m.start() >= e) for s, e in taken):
+            continue
+        h = m.group("h1") or m.group("h1b")
+        mm = m.group("m1") or m.group("m1b") or 0
+        hits.append(TimeHit(m.start(), m.end(), m.group(0).strip(), int(h), int(mm), marked=True))
+    return sorted(hits, key=lambda h: h.start)
+
+
+def is_all_day(text: str) -> str | None:
+    m = ALL_DAY.search(text)
+    return m.group(0) if m else None
+
+
+def infer_year(month: int, day: int, sent: datetime | date | None, *, fallback_year: int | None = None) -> int:
+    """The year a reader infers: the next such date on or after the send date (with a little grace)."""
+    if sent is None:
+        return fallback_year or datetime.now().year
+    sent_day = sent.date() if isinstance(sent, datetime) else sent
+    year = sent_day.year
+    try:
+        candidate = date(year, month, day)
+    except ValueError:  # 29 February
+        return year
+    return year + 1 if candidate < sent_day - YEAR_GRACE else year
+
+
+def resolve(hit: DateHit, sent: datetime | None) -> tuple[date, date | None, bool]:
+    """(first day, last day or None, weekday agrees) for a date hit."""
+    year = hit.year or infer_year(hit.month, hit.day, sent)
+    try:
+        first = date(year, hit.month, hit.day)
+    except ValueError:
+        first = date(year, hit.month, 28)
+    last = None
+    if hit.day_end:
+        try:
+            last = date(year, hit.month, hit.day_end)
+        except ValueError:
+            last = None
+    agrees = hit.weekday is None or hit.weekday in (first.weekday(), last.weekday() if last else None)
+    return first, last, agrees
+
+
+def iso_date(d: date) -> str:
+    return d.strftime("%Y-%m-%d")
+
+
+def iso_minute(d: date, hour: int, minute: int) -> str:
+    return f"{d:%Y-%m-%d}T{hour:02d}:{minute:02d}"
+
+
+@lru_cache(maxsize=1)
+def _dateparser_settings() -> dict:
+    return {"PREFER_DATES_FROM": "future", "DATE_ORDER": "DMY", "RETURN_AS_TIMEZONE_AWARE": False}
+
+
+def parse_single(text: str, sent: datetime | None) -> date | None:
+    """One date in free wording (e.g. "1. november"), by dateparser, for what the grammar did not find."""
+    import dateparser  # imported late: it is slow to load and rarely needed
+
+    settings = dict(_dateparser_settings())
+    if sent is not None:
+        settings["RELATIVE_BASE"] = sent.replace(tzinfo=None)
+    try:
+        value = dateparser.parse(text, languages=["da"], settings=settings)
+    except (ValueError, OverflowError, RecursionError):
+        return None
+    return value.date() if value else None

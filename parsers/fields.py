@@ -1,0 +1,242 @@
+"""Finding each field of an event in the lines of a mail.
+
+Each finder returns a `Found(value, evidence, confidence)` or None. Evidence is
+always a substring of the text the lines come from. Labels ("Sted:") are the
+strongest signal; prose patterns ("afholdes på …") come next; the subject and
+the signature are last resorts.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from parsers.clean import Line
+
+_P = Path(__file__).parent / "patterns"
+LABELS: dict[str, list[str]] = {k: v for k, v in json.loads((_P / "labels.json").read_text(encoding="utf-8")).items()
+                                if not k.startswith("_")}
+ONLINE = json.loads((_P / "online.json").read_text(encoding="utf-8"))
+MAILTEXT = json.loads((_P / "mailtext.json").read_text(encoding="utf-8"))
+
+URL = re.compile(r"(?:https?://|www\.)[^\s<>()\"'»]+[^\s<>()\"'».,;:!?]", re.IGNORECASE)
+BARE_URL = re.compile(r"(?<![@\w.])(?:[a-z0-9-]+\.)+(?:dk|com|org|net|eu|nu|info|io)/[^\s<>()\"']*[^\s<>()\"'.,;:!?]", re.IGNORECASE)
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}", re.IGNORECASE)
+POSTCODE_TOWN = re.compile(r"\b\d{4}\s+[A-ZÆØÅ][\wæøåÆØÅ.-]+(?:\s+[A-ZÆØÅ][\wæøå.-]*)?")
+STREET_NUMBER = re.compile(r"\b[A-ZÆØÅ][\wæøåÆØÅ.-]+(?:\s+[\wæøåÆØÅ.-]+){0,3}\s+\d{1,4}[A-Za-z]?\b")
+PLATFORM = re.compile(r"\b(" + "|".join(re.escape(k) for k in sorted(ONLINE["platforms"], key=len, reverse=True)) + r")\b", re.IGNORECASE)
+ONLINE_WORD = re.compile(r"\b(" + "|".join(re.escape(k) for k in sorted(ONLINE["online_words"], key=len, reverse=True)) + r")\b", re.IGNORECASE)
+HYBRID = re.compile("|".join(re.escape(k) for k in sorted(ONLINE["hybrid_words"], key=len, reverse=True)), re.IGNORECASE)
+
+
+@dataclass
+class Found:
+    value: object
+    evidence: str
+    confidence: float
+
+
+def label_of(line: str) -> tuple[str, str, str] | None:
+    """(field, label as written, value) for a 'Label: value' line."""
+    m = re.match(r"^\s*[*•\-–]?\s*([A-ZÆØÅa-zæøå][\wæøåÆØÅ /&-]{1,40}?)\s*:\s*(.+?)\s*$", line)
+    if not m:
+        return None
+    label = m.group(1).strip().lower().rstrip("*")
+    for field_name, words in LABELS.items():
+        if label in words:
+            return field_name, m.group(1), m.group(2).strip().strip("*").strip()
+    return None
+
+
+def labelled(lines: list[Line], field_name: str) -> tuple[Line, str] | None:
+    for ln in lines:
+        hit = label_of(ln.text)
+        if hit and hit[0] == field_name:
+            return ln, hit[2]
+    return None
+
+
+# ---------------------------------------------------------------- title
+
+SUBJECT_PREFIX = re.compile(r"^\s*(?:(?:" + "|".join(MAILTEXT["subject_prefixes"]) + r")\s*:\s*)+", re.IGNORECASE)
+NUMBERING = re.compile(r"^\s*(?:\d{1,2}[).]|[•*\-–]|[A-Za-z]\))\s+")
+
+
+def clean_subject(subject: str) -> str:
+    s = SUBJECT_PREFIX.sub("", subject or "").strip()
+    s = re.sub(r"\s*[–-]\s*\d{1,2}[./]\d{1,2}(?:[./]\d{2,4})?\s*$", "", s)  # "– 30.10" at the end
+    for phrase in sorted(MAILTEXT["subject_boilerplate"], key=len, reverse=True):
+        s = re.sub(rf"^\s*{re.escape(phrase)}\s*[:–-]\s*", "", s, flags=re.IGNORECASE)
+        s = re.sub(rf"\s*[:–-]\s*{re.escape(phrase)}\s*$", "", s, flags=re.IGNORECASE)
+    return s.strip(" :–-")
+
+
+QUOTES = "\"'”“„«»‘’"
+TITLE_PROSE = re.compile(r"\b(?:titlen|arbejdstitlen|titel(?:en)?|overskriften)\s+(?:er|bliver|lyder)\s*:?\s*[\"”“„«](?P<title>[^\"”“„«»\n]{4,160})[\"”“»]",
+                         re.IGNORECASE)
+CONTINUES = re.compile(r"^\s*[a-zæøå(]")
+
+
+def heading_text(line: str) -> str:
+    return NUMBERING.sub("", line).strip().strip(QUOTES).strip()
+
+
+def is_heading(lines: list[Line], i: int) -> bool:
+    """A line standing like a title: starts a paragraph, short, not a sentence, not wrapped into the next line."""
+    from parsers.danish_time import find_dates, find_times
+
+    text = heading_text(lines[i].text)
+    if not (6 <= len(text) <= 160) or len(text.split()) < 2:
+        return False
+    if text[-1] in ".,;:!" or text.endswith("…") or label_of(text) or EMAIL.search(text) or URL.search(text):
+        return False
+    if lines[i].role not in ("body", "quote") or text.split()[-1].lower() in ("og", "i", "på", "for", "til", "et", "en", "af", "med", "at"):
+        return False
+    if find_dates(text) or find_times(text):
+        return False
+    numbered = NUMBERING.match(lines[i].text) is not None
+    before_blank = i == 0 or not lines[i - 1].text.strip() or numbered
+    nxt = lines[i + 1].text if i + 1 < len(lines) else ""
+    wrapped = bool(nxt.strip()) and CONTINUES.match(nxt) is not None and len(lines[i].text) > 55
+    return before_blank and not wrapped
+
+
+def find_title(lines: list[Line], anchor_index: int | None, subject: str) -> Found | None:
+    hit = labelled(lines, "title")
+    if hit:
+        return Found(hit[1], hit[1], 0.9)
+    for ln in lines:
+        m = TITLE_PROSE.search(ln.text)
+        if m:
+            return Found(m.group("title").strip(), m.group("title"), 0.7)
+    limit = anchor_index if anchor_index is not None else len(lines)
+    for i in range(min(limit, len(lines) - 1), -1, -1):
+        if is_heading(lines, i):
+            text = heading_text(lines[i].text)
+            return Found(text, text, 0.75)
+    s = clean_subject(subject)
+    if re.search(r"[a-zæøå]{3}", s, re.IGNORECASE):
+        return Found(s, subject, 0.45)
+    return None
+
+
+# ---------------------------------------------------------------- place and online
+
+PLACE_PROSE = re.compile(
+    r"\b(?:afholdes|afvikles|holdes|foregår|finder sted|mødes vi|sker|er)\s+(?:nu\s+)?(?:på|i|hos)\s+"
+    r"(?P<place>(?:[A-ZÆØÅ0-9][^.;!?\n]*?|[a-zæøå]+\s+[A-ZÆØÅ][^.;!?\n]*?))(?=\.\s|\.$|[;!?]|\n|$| – | - |, hvor |, og )",
+)
+
+
+def _strip_place(value: str) -> str:
+    value = re.sub(r"\s*\((?:link|linket|zoom-link|teams-link)[^)]*\)\s*$", "", value, flags=re.IGNORECASE)
+    value = re.sub(r"^(?:på|i|hos)\s+", "", value.strip())
+    return value.strip(" .,;–-")
+
+
+def looks_like_address(text: str) -> bool:
+    return bool(POSTCODE_TOWN.search(text) or STREET_NUMBER.search(text))
+
+
+def find_place(lines: list[Line]) -> Found | None:
+    hit = labelled(lines, "place")
+    if hit:
+        value = _strip_place(hit[1])
+        if value:
+            return Found(value, hit[1], 0.9 if looks_like_address(value) else 0.75)
+    for ln in lines:  # "Tid og sted: …, online." or "Tid og sted: … på X"
+        lab = label_of(ln.text)
+        if lab and lab[0] == "when":
+            m = PLACE_PROSE.search(lab[2])
+            if m:
+                return Found(_strip_place(m.group("place")), m.group("place"), 0.7)
+    for ln in lines:
+        for m in PLACE_PROSE.finditer(ln.text):
+            value = _strip_place(m.group("place"))
+            if value and (looks_like_address(value) or re.search(r"[A-ZÆØÅ]", value[:1])) and not ONLINE_WORD.fullmatch(value):
+                return Found(value, m.group("place"), 0.7 if looks_like_address(value) else 0.55)
+    for ln in lines:  # an address standing on its own line
+        if POSTCODE_TOWN.search(ln.text) and STREET_NUMBER.search(ln.text) and len(ln.text) < 150 and not label_of(ln.text):
+            value = ln.text.strip()
+            return Found(value, value, 0.5)
+    return None
+
+
+def find_online(lines: list[Line], place: Found | None) -> tuple[bool, str | None, str | None]:
+    """(online, platform name, evidence). Hybrid events are online too, with a venue."""
+    text = "\n".join(ln.text for ln in lines)
+    m = HYBRID.search(text)
+    if m:
+        platform = PLATFORM.search(text)
+        return True, ONLINE["platforms"][platform.group(1).lower()] if platform else None, m.group(0)
+    if place is not None:
+        pm = PLATFORM.search(str(place.value)) or ONLINE_WORD.search(str(place.value))
+        if pm and not looks_like_address(str(place.value)):
+            return True, ONLINE["platforms"].get(pm.group(1).lower()), pm.group(0)
+    platform = PLATFORM.search(text)
+    word = ONLINE_WORD.search(text)
+    if platform:
+        return True, ONLINE["platforms"][platform.group(1).lower()], platform.group(0)
+    if word and place is None:
+        return True, None, word.group(0)
+    return False, None, None
+
+
+# ---------------------------------------------------------------- registration
+
+REG_CUE = re.compile(r"tilmeld|tilmelding|sign.?up|registrer|registrering|billet", re.IGNORECASE)
+
+
+def _contact(text: str) -> str | None:
+    for m in URL.finditer(text):
+        return m.group(0)
+    m = EMAIL.search(text)
+    if m:
+        return m.group(0)
+    m = BARE_URL.search(text)
+    return m.group(0) if m else None
+
+
+def find_registration(lines: list[Line], sender_address: str | None = None) -> Found | None:
+    hit = labelled(lines, "registration")
+    if hit:
+        value = _contact(hit[1])
+        if value:
+            return Found(value, value, 0.9)
+        return None  # "Tilmelding sker via intranettet": there is none to publish
+    for i, ln in enumerate(lines):
+        if REG_CUE.search(ln.text):
+            value = _contact(ln.text)
+            if value is None and ln.text.rstrip().endswith(":") and i + 1 < len(lines):
+                value = _contact(lines[i + 1].text)  # "… tilmelde dig her:" and the link below
+            if value:
+                return Found(value, value, 0.8)
+    return None
+
+
+# ---------------------------------------------------------------- audience
+
+_AUD_TAIL = r"\s+(?P<aud>[a-zæøå][^.\n!?]{3,400}?)(?=\s+[–-]\s|[.!?\n]|$)"
+AUDIENCE_STRONG = re.compile(
+    r"(?:[Mm]ålgruppen?\s+(?:er|for arrangementet er)|[Pp]rimære målgruppe er|henvender sig (?:primært )?til|"
+    r"er målrettet|[Mm]ålrettet)" + _AUD_TAIL)
+AUDIENCE_WEAK = re.compile(r"(?:[Ff]or (?=alle\b)|arrangementet er for|er åbent for|er for)" + _AUD_TAIL)
+
+
+def find_audience(lines: list[Line]) -> Found | None:
+    hit = labelled(lines, "audience")
+    if hit:
+        return Found(hit[1].rstrip("."), hit[1], 0.9)
+    for pattern, confidence in ((AUDIENCE_STRONG, 0.7), (AUDIENCE_WEAK, 0.55)):
+        for ln in lines:
+            m = pattern.search(ln.text)
+            if m:
+                value = m.group("aud").strip(" ,")
+                return Found(value[0].upper() + value[1:], m.group("aud"), confidence)
+    return None
+
+
+def sender_domain(address: str | None) -> str | None:
+    return address.rsplit("@", 1)[1].lower() if address and "@" in address else None
