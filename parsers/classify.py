@@ -61,7 +61,9 @@ def text_kind(subject: str, own_text: str, has_event: bool) -> MailKind:
         return MailKind.NEWSLETTER
     if has_event and _any(_KINDS["private_markers"], t) and re.search(r"skal ikke (?:i|med i) (?:kalenderen|programmet)|ikke offentlig|internt", t):
         return MailKind.OTHER
+    questions = t.count("?")
+    if questions >= 2 and _any(_KINDS["tentative_markers"], t):
+        return MailKind.QUESTION  # "we are thinking of a date …, how do we take part?": not yet an event
     if not has_event:
-        questions = t.count("?")
         return MailKind.QUESTION if questions and _any(_KINDS["question_markers"], t) or questions >= 2 else MailKind.OTHER
     return MailKind.EVENT

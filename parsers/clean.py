@@ -32,7 +32,7 @@ HEADER_LINE = re.compile(
 )
 FROM_NAMES = {w.lower() for w in _HN["from"]}
 SENT_NAMES = {w.lower() for w in _HN["sent"]}
-SIG_DASHES = re.compile(r"^--\s*$")
+SIG_DASHES = re.compile(r"^(?:--\s*|/[A-ZÆØÅ][\wæøå]+\s*)$")  # "-- " or "/Anders" alone on a line
 LABEL_ONLY = re.compile(r"^\s*(?:" + "|".join(re.escape(w) for w in ALL_LABELS) + r")\s*:?\s*$", re.IGNORECASE)
 
 
@@ -42,6 +42,7 @@ class Line:
     text: str
     role: str  # body | greeting | signature | quote | forward_header | footer
     forwarded: bool = False  # inside a forwarded message (the forwarded organiser's words)
+    paragraph: bool = False  # each line is a paragraph of its own (text from a document, not a mail)
 
 
 @dataclass
@@ -80,13 +81,13 @@ def normalise(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(merged)).strip("\n")
 
 
-def split_body(text: str, *, subject: str = "") -> Body:
+def split_body(text: str, *, subject: str = "", document: bool = False) -> Body:
     text = normalise(text)
     is_forward = bool(re.match(r"^\s*(?:fwd?|vs|wg|tr)\s*:", subject, re.IGNORECASE))
     lines: list[Line] = []
     offset = 0
     for raw in text.split("\n"):
-        lines.append(Line(offset, raw, "body"))
+        lines.append(Line(offset, raw, "body", paragraph=document))
         offset += len(raw) + 1
     body = Body(text=text, lines=lines)
     _mark(body, is_forward)

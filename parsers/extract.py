@@ -24,7 +24,8 @@ from parsers.model import Attachment, Event, MailKind, ParsedMail
 from parsers.nlp import organisations
 
 DEADLINE_CUE = re.compile(r"tilmeldingsfrist|frist|senest|inden|deadline|sidste tilmelding|tilmelding.{0,40}(?:senest|inden|før)", re.IGNORECASE)
-ORGANISER_VERB = re.compile(r"\b(?:inviterer|afholder|holder|arrangerer|markerer|præsenterer|åbner|byder|står bag|er vært)\b", re.IGNORECASE)
+ORGANISER_VERB = re.compile(r"\b(?:inviterer|afholder|holder|arrangerer|markerer|præsenterer|åbner|byder|står bag|er vært|"
+                            r"vil gerne (?:bidrage|invitere|byde|holde|afholde)|bidrager)\b", re.IGNORECASE)
 ORGANISED_BY = re.compile(r"\b(?:arrangeres af|arrangeret af|afholdes af|i samarbejde med|arrangør(?:en)? er)\s+", re.IGNORECASE)
 CORRECTION = re.compile(r"rykket|flyttet|ændr|rettelse|korrektion|i stedet|nyt tidspunkt|nyt lokale|ny tid|ny dato|samme dag|holdes nu|er nu", re.IGNORECASE)
 
@@ -54,6 +55,9 @@ def extract(raw: bytes, *, tz: str = "Europe/Copenhagen") -> ParsedMail:
         kind = text_kind(mime.subject, own, bool(events))
         if kind != MailKind.EVENT:
             events = []
+    sources = [body.text] + [a.text for a in attachments if a.text]
+    for event in events:
+        anchor_evidence(event, sources)
     return ParsedMail(
         message_id=mime.message_id, subject=mime.subject, sender=mime.sender, sender_address=mime.sender_address,
         date=mime.date, in_reply_to=mime.in_reply_to, references=mime.references, kind=kind, events=events,
@@ -62,6 +66,19 @@ def extract(raw: bytes, *, tz: str = "Europe/Copenhagen") -> ParsedMail:
 
 
 # ------------------------------------------------------------------ events
+
+
+def anchor_evidence(event: Event, sources: list[str]) -> None:
+    """Make each evidence an exact substring of the text shown to reviewers (white space may differ)."""
+    for name, evidence in list(event.evidence.items()):
+        if any(evidence in src for src in sources):
+            continue
+        pattern = r"\s+".join(re.escape(w) for w in evidence.split())
+        found = next((m.group(0) for src in sources if pattern and (m := re.search(pattern, src))), None)
+        if found:
+            event.evidence[name] = found
+        else:
+            del event.evidence[name]
 
 
 @dataclass
@@ -92,7 +109,7 @@ def find_events(body: Body, attachments: list[Attachment], subject: str, sent: d
         return events
     for att in attachments:
         if att.text and kind_of_attachment(att) in ("pdf", "docx"):
-            doc = split_body(att.text)
+            doc = split_body(att.text, document=True)
             events = events_from_lines(doc, [ln for ln in doc.lines if ln.role == "body"], subject, sent, sender_address, "")
             if events:
                 for event in events:
@@ -323,30 +340,73 @@ def find_deadline(lines: list[Line], sent: datetime | None, start: str | None) -
 
 def _organiser(body: Body, lines: list[Line], sender_address: str | None) -> tuple[str | None, str | None, float]:
     """(name, evidence, confidence): who arranges it, from the text, else the relevant signature."""
-    text_lines = [ln for ln in lines if ln.role in ("body", "quote")]
+    text_lines = _paragraphs([ln for ln in lines if ln.role in ("body", "quote")])
     for ln in text_lines:
         m = ORGANISED_BY.search(ln.text)
         if m:
-            orgs = [s for s in organisations(ln.text[m.end():m.end() + 120])]
+            window = ln.text[m.end():m.end() + 160]
+            orgs = organisations(window)
             if orgs:
-                return orgs[0].text, orgs[0].text, 0.8
+                name = _joint(window, orgs, orgs[0])
+                return name, name, 0.8
     for ln in text_lines[:40]:
         if ORGANISER_VERB.search(ln.text):
-            for org in organisations(ln.text):
-                verb = ORGANISER_VERB.search(ln.text[org.end_char:org.end_char + 40])
+            orgs = organisations(ln.text)
+            for org in orgs:
+                name = _joint(ln.text, orgs, org)
+                verb = ORGANISER_VERB.search(ln.text[org.start_char + len(name):org.start_char + len(name) + 40])
                 before = ln.text[:org.start_char]
                 if verb or re.search(r"\b(?:i|hos)\s+$", before, re.IGNORECASE):
-                    return org.text, org.text, 0.75
+                    return name, name, 0.75
     signature = _relevant_signature(body, lines)
     for ln in signature:
         orgs = organisations(ln.text)
         if orgs:
             return orgs[-1].text, orgs[-1].text, 0.6
+    named = _organisation_after_job(signature)
+    if named:
+        return named, named, 0.5
     for ln in text_lines[:15]:
         orgs = organisations(ln.text)
         if orgs:
-            return orgs[0].text, orgs[0].text, 0.45
+            name = _joint(ln.text, orgs, orgs[0])
+            return name, name, 0.45
     return None, None, 0.0
+
+
+def _paragraphs(lines: list[Line]) -> list[Line]:
+    """Hard-wrapped lines joined into paragraphs (a name and its verb often sit on two lines)."""
+    out: list[Line] = []
+    for ln in lines:
+        if out and ln.text.strip() and out[-1].text.strip() and ln.start == out[-1].start + len(out[-1].text) + 1 \
+                and len(out[-1].text) < 2000 and not f.label_of(ln.text):
+            out[-1] = Line(out[-1].start, out[-1].text + " " + ln.text.strip(), out[-1].role, out[-1].forwarded)
+        else:
+            out.append(Line(ln.start, ln.text, ln.role, ln.forwarded))
+    return out
+
+
+def _joint(text: str, orgs: list, org) -> str:
+    """"X og Y" when two organisations arrange it together."""
+    for other in orgs:
+        between = text[org.end_char:other.start_char]
+        if other.start_char > org.end_char and re.fullmatch(r"\s+(?:og|&)\s+", between):
+            return text[org.start_char:other.end_char]
+    return org.text
+
+
+JOB_LINE = re.compile(r"^\s*(?P<job>[\wæøåÆØÅ -]{3,60}?)\s*[,|]\s*(?P<org>[A-ZÆØÅ][\wæøåÆØÅ&. -]{1,60})\s*$")
+
+
+def _organisation_after_job(lines: list[Line]) -> str | None:
+    """"Partner, Resonans": an organisation no table knows, named beside a job title in a signature."""
+    from parsers.nlp import JOB_WORDS
+
+    for ln in lines:
+        m = JOB_LINE.match(ln.text)
+        if m and any(w in m.group("job").lower() for w in JOB_WORDS) and not f.looks_like_address(m.group("org")):
+            return m.group("org").strip()
+    return None
 
 
 def _relevant_signature(body: Body, lines: list[Line]) -> list[Line]:

@@ -94,10 +94,10 @@ def is_heading(lines: list[Line], i: int) -> bool:
         return False
     if lines[i].role not in ("body", "quote") or text.split()[-1].lower() in ("og", "i", "på", "for", "til", "et", "en", "af", "med", "at"):
         return False
-    if find_dates(text) or find_times(text):
+    if find_dates(text) or find_times(text) or re.search(r"[.!]\s+[A-ZÆØÅ]", text):  # dates, or two sentences
         return False
     numbered = NUMBERING.match(lines[i].text) is not None
-    before_blank = i == 0 or not lines[i - 1].text.strip() or numbered
+    before_blank = i == 0 or not lines[i - 1].text.strip() or numbered or lines[i].paragraph
     nxt = lines[i + 1].text if i + 1 < len(lines) else ""
     wrapped = bool(nxt.strip()) and CONTINUES.match(nxt) is not None and len(lines[i].text) > 55
     return before_blank and not wrapped
@@ -111,11 +111,18 @@ def find_title(lines: list[Line], anchor_index: int | None, subject: str) -> Fou
         m = TITLE_PROSE.search(ln.text)
         if m:
             return Found(m.group("title").strip(), m.group("title"), 0.7)
+    from parsers.nlp import organisations
+
     limit = anchor_index if anchor_index is not None else len(lines)
-    for i in range(min(limit, len(lines) - 1), -1, -1):
-        if is_heading(lines, i):
-            text = heading_text(lines[i].text)
-            return Found(text, text, 0.75)
+    candidates = [i for i in range(min(limit + 1, len(lines))) if is_heading(lines, i)]
+    if any(lines[i].forwarded for i in candidates):  # in a forward, the forwarded mail's own words count
+        candidates = [i for i in candidates if lines[i].forwarded]
+    headings = [heading_text(lines[i].text) for i in candidates]
+    # a line that only names the organiser, or a kicker naming the week itself, is not the event's title
+    titles = [h for h in headings if not any(o.text == h for o in organisations(h))]
+    titles = [h for h in titles if "ledelsesugen" not in h.lower()] or titles
+    if titles:
+        return Found(titles[0], titles[0], 0.75)
     s = clean_subject(subject)
     if re.search(r"[a-zæøå]{3}", s, re.IGNORECASE):
         return Found(s, subject, 0.45)
@@ -222,7 +229,7 @@ _AUD_TAIL = r"\s+(?P<aud>[a-zæøå][^.\n!?]{3,400}?)(?=\s+[–-]\s|[.!?\n]|$)"
 AUDIENCE_STRONG = re.compile(
     r"(?:[Mm]ålgruppen?\s+(?:er|for arrangementet er)|[Pp]rimære målgruppe er|henvender sig (?:primært )?til|"
     r"er målrettet|[Mm]ålrettet)" + _AUD_TAIL)
-AUDIENCE_WEAK = re.compile(r"(?:[Ff]or (?=alle\b)|arrangementet er for|er åbent for|er for)" + _AUD_TAIL)
+AUDIENCE_WEAK = re.compile(r"(?:[Ff]or(?=\s+alle\b)|arrangementet er for|er åbent for|er for)" + _AUD_TAIL)
 
 
 def find_audience(lines: list[Line]) -> Found | None:

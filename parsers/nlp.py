@@ -29,16 +29,16 @@ def organisation_patterns() -> list[dict]:
         patterns.append({"label": ORG_LABEL, "pattern": name, "id": "table"})
     # a capitalised function word starting a sentence ("I Gudenå Kommune …") is not part of the name
     name_word = {"IS_TITLE": True, "LOWER": {"NOT_IN": data["not_name_words"]}}
-    connector = {"LOWER": {"IN": ["og", "for", "i", "-", "&"]}, "OP": "?"}
+    connector = {"LOWER": {"IN": ["og", "for", "i", "-", "&"]}}
     for suffix in data["suffixes"]:
         patterns.append({"label": ORG_LABEL, "id": "suffix",
                          "pattern": [{**name_word, "OP": "?"}, name_word, {"TEXT": suffix}]})
     for prefix in data["prefixes"]:
         words = [{"TEXT": w} for w in prefix.split()]
         patterns.append({"label": ORG_LABEL, "id": "prefix",
-                         "pattern": words + [{"IS_TITLE": True}, connector, {"IS_TITLE": True, "OP": "?"}]})
-        patterns.append({"label": ORG_LABEL, "id": "prefix-joined",
-                         "pattern": words + [{"IS_TITLE": True}, {"LOWER": "og"}, {"IS_TITLE": True}]})
+                         "pattern": words + [{"IS_TITLE": True}, {"IS_TITLE": True, "OP": "?"}]})
+        patterns.append({"label": ORG_LABEL, "id": "prefix-connected",
+                         "pattern": words + [{"IS_TITLE": True}, connector, {"IS_TITLE": True}]})
     return patterns
 
 
@@ -76,4 +76,5 @@ def organisations(text: str) -> list[Span]:
     return [s for s in found if s.text not in NOT_ORGANISERS]
 
 
+JOB_WORDS = tuple(json.loads((PATTERNS / "organisations.json").read_text(encoding="utf-8"))["job_words"])
 NOT_ORGANISERS = set(json.loads((PATTERNS / "organisations.json").read_text(encoding="utf-8"))["not_organisers"])
