@@ -293,6 +293,8 @@ def build_event(seg: list[Line], when: When, all_lines: list[Line], subject: str
     elif organiser[0]:
         put(event, "organizer", organiser[0], organiser[1] or organiser[0], organiser[2])
     event.confidence["all_day"] = when.confidence
+    if when.all_day:
+        event.evidence["all_day"] = when.evidence
     return event
 
 
@@ -340,7 +342,7 @@ def find_deadline(lines: list[Line], sent: datetime | None, start: str | None) -
 
 def _organiser(body: Body, lines: list[Line], sender_address: str | None) -> tuple[str | None, str | None, float]:
     """(name, evidence, confidence): who arranges it, from the text, else the relevant signature."""
-    text_lines = _paragraphs([ln for ln in lines if ln.role in ("body", "quote")])
+    text_lines = f.paragraphs([ln for ln in lines if ln.role in ("body", "quote")])
     for ln in text_lines:
         m = ORGANISED_BY.search(ln.text)
         if m:
@@ -372,18 +374,6 @@ def _organiser(body: Body, lines: list[Line], sender_address: str | None) -> tup
             name = _joint(ln.text, orgs, orgs[0])
             return name, name, 0.45
     return None, None, 0.0
-
-
-def _paragraphs(lines: list[Line]) -> list[Line]:
-    """Hard-wrapped lines joined into paragraphs (a name and its verb often sit on two lines)."""
-    out: list[Line] = []
-    for ln in lines:
-        if out and ln.text.strip() and out[-1].text.strip() and ln.start == out[-1].start + len(out[-1].text) + 1 \
-                and len(out[-1].text) < 2000 and not f.label_of(ln.text):
-            out[-1] = Line(out[-1].start, out[-1].text + " " + ln.text.strip(), out[-1].role, out[-1].forwarded)
-        else:
-            out.append(Line(ln.start, ln.text, ln.role, ln.forwarded))
-    return out
 
 
 def _joint(text: str, orgs: list, org) -> str:
@@ -476,10 +466,10 @@ def events_from_calendar(text: str, tz: str, body: Body, subject: str, sent: dat
                 if last > ce.start:
                     put(event, "end", last.isoformat(), _ics_evidence(text, "DTEND"), 0.9)
         if ce.summary:
-            put(event, "title", ce.summary, ce.summary, 0.9)
+            put(event, "title", ce.summary, _ics_escaped(ce.summary), 0.9)
         description_lines = split_body(ce.description or "").lines
         if ce.location:
-            put(event, "place", ce.location, ce.location, 0.9)
+            put(event, "place", ce.location, _ics_escaped(ce.location), 0.9)
         online, platform, evidence = f.find_online(description_lines + split_body(ce.location or "").lines,
                                                    f.Found(ce.location, ce.location, 0.9) if ce.location else None)
         event.online = online
@@ -504,6 +494,11 @@ def events_from_calendar(text: str, tz: str, body: Body, subject: str, sent: dat
             put(event, "organizer", ce.organizer, ce.organizer, 0.6)
         events.append(event)
     return events
+
+
+def _ics_escaped(value: str) -> str:
+    """A text value as it stands in the .ics file (RFC 5545 escapes), so it can be found there."""
+    return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
 
 
 def _ics_evidence(text: str, name: str) -> str:

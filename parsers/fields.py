@@ -147,6 +147,25 @@ def looks_like_address(text: str) -> bool:
     return bool(POSTCODE_TOWN.search(text) or STREET_NUMBER.search(text))
 
 
+PLACE_AFTER_WHEN = re.compile(
+    r"\b(?:afholdes|afvikles|holdes|foregår|finder sted|mødes vi|ses vi)\b.{0,80}?\s(?:på|i|hos)\s+"
+    r"(?P<place>[A-ZÆØÅ][^;!?\n]*?\b\d{4}\s+[A-ZÆØÅ][\wæøåÆØÅ-]+(?:\s+[A-ZÆØÅ][\wæøå]*)?)"
+)
+ADDRESS_AFTER_PREP = re.compile(r"(?:^|\s)(?:på|i|hos)\s+(?P<place>[A-ZÆØÅ][^;!?\n]*?\b\d{4}\s+[A-ZÆØÅ][\wæøåÆØÅ-]+(?:\s+[A-ZÆØÅ][\wæøå]*)?)")
+
+
+def paragraphs(lines: list[Line]) -> list[Line]:
+    """Hard-wrapped lines joined into paragraphs (a sentence often runs over two lines)."""
+    out: list[Line] = []
+    for ln in lines:
+        if out and ln.text.strip() and out[-1].text.strip() and ln.start == out[-1].start + len(out[-1].text) + 1 \
+                and len(out[-1].text) < 2000 and not label_of(ln.text) and not label_of(out[-1].text):
+            out[-1] = Line(out[-1].start, out[-1].text + " " + ln.text.strip(), out[-1].role, out[-1].forwarded)
+        else:
+            out.append(Line(ln.start, ln.text, ln.role, ln.forwarded))
+    return out
+
+
 def find_place(lines: list[Line]) -> Found | None:
     hit = labelled(lines, "place")
     if hit:
@@ -159,15 +178,23 @@ def find_place(lines: list[Line]) -> Found | None:
             m = PLACE_PROSE.search(lab[2])
             if m:
                 return Found(_strip_place(m.group("place")), m.group("place"), 0.7)
-    for ln in lines:
+    paras = paragraphs(lines)
+    for ln in paras:
+        m = PLACE_AFTER_WHEN.search(ln.text)
+        if m:
+            return Found(_strip_place(m.group("place")), m.group("place"), 0.75)
+    for ln in paras:
         for m in PLACE_PROSE.finditer(ln.text):
             value = _strip_place(m.group("place"))
-            if value and (looks_like_address(value) or re.search(r"[A-ZÆØÅ]", value[:1])) and not ONLINE_WORD.fullmatch(value):
+            if value and not ONLINE_WORD.fullmatch(value) and "ledelsesugen" not in value.lower() and (
+                    looks_like_address(value) or re.match(r"[A-ZÆØÅ]", value)):
                 return Found(value, m.group("place"), 0.7 if looks_like_address(value) else 0.55)
-    for ln in lines:  # an address standing on its own line
-        if POSTCODE_TOWN.search(ln.text) and STREET_NUMBER.search(ln.text) and len(ln.text) < 150 and not label_of(ln.text):
-            value = ln.text.strip()
-            return Found(value, value, 0.5)
+    for ln in paras:  # an address in a line of its own, or after "på"
+        if POSTCODE_TOWN.search(ln.text) and STREET_NUMBER.search(ln.text) and not label_of(ln.text):
+            m = ADDRESS_AFTER_PREP.search(ln.text)
+            value = m.group("place") if m else re.split(r"\.\s", ln.text.strip())[0]
+            if len(value) < 150:
+                return Found(_strip_place(value), value, 0.5)
     return None
 
 
