@@ -26,7 +26,26 @@ BARE_URL = re.compile(r"(?<![@\w.])(?:[a-z0-9-]+\.)+(?:dk|com|org|net|eu|nu|info
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}", re.IGNORECASE)
 POSTCODE_TOWN = re.compile(r"\b\d{4}\s+[A-ZÆØÅ][\wæøåÆØÅ.-]+(?:\s+[A-ZÆØÅ][\wæøå.-]*)?")
 STREET_NUMBER = re.compile(r"\b[A-ZÆØÅ][\wæøåÆØÅ.-]+(?:\s+[\wæøåÆØÅ.-]+){0,3}\s+\d{1,4}[A-Za-z]?\b")
-PLATFORM = re.compile(r"\b(" + "|".join(re.escape(k) for k in sorted(ONLINE["platforms"], key=len, reverse=True)) + r")\b", re.IGNORECASE)
+_PLATFORM_ANY = re.compile(r"\b(" + "|".join(re.escape(k) for k in sorted(ONLINE["platforms"], key=len, reverse=True)) + r")\b", re.IGNORECASE)
+
+
+class _PlatformFinder:
+    """Platform names; a word that is also everyday Danish needs its context (see online.json)."""
+
+    def search(self, text: str) -> re.Match | None:
+        for m in _PLATFORM_ANY.finditer(text):
+            word = m.group(1).lower()
+            context = ONLINE["platform_context"].get(word)
+            if context is None:
+                return m
+            before = text[max(0, m.start() - 12):m.start()].lower().split()
+            compound = text[m.end():m.end() + 1] == "-" or text[m.end():m.end() + 4].lower() == "møde"
+            if m.group(1)[0].isupper() and (compound or (before and before[-1] in context)):
+                return m
+        return None
+
+
+PLATFORM = _PlatformFinder()
 ONLINE_WORD = re.compile(r"\b(" + "|".join(re.escape(k) for k in sorted(ONLINE["online_words"], key=len, reverse=True)) + r")\b", re.IGNORECASE)
 HYBRID = re.compile("|".join(re.escape(k) for k in sorted(ONLINE["hybrid_words"], key=len, reverse=True)), re.IGNORECASE)
 
