@@ -17,6 +17,7 @@ from parsers.mime import RawAttachment, decode_bytes
 from parsers.model import Attachment
 
 log = logging.getLogger(__name__)
+logging.getLogger("pypdf").setLevel(logging.ERROR)  # broken PDFs are expected; their details are not news
 
 MAX_PDF_PAGES = 20
 MAX_TEXT = 100_000
@@ -100,14 +101,17 @@ def calendar_events(text: str, tz: str) -> list[CalendarEvent]:
 
     try:
         cal = icalendar.Calendar.from_ical(text)
-    except (ValueError, IndexError, KeyError):
+    except Exception:  # any malformed calendar: no events from it
         return []
     zone = ZoneInfo(tz)
     events = []
     for component in cal.walk("VEVENT")[:20]:
         def value(name: str):
             prop = component.get(name)
-            return getattr(prop, "dt", None) if prop is not None else None
+            try:
+                return getattr(prop, "dt", None) if prop is not None else None
+            except Exception:  # icalendar raises on a broken date property when it is read
+                return None
 
         start, end = value("DTSTART"), value("DTEND")
         start, end = (_local(x, zone) for x in (start, end))

@@ -46,6 +46,9 @@ def extract(raw: bytes, *, tz: str = "Europe/Copenhagen") -> ParsedMail:
     if not text.strip() and not mime.subject and not any(a.text for a in attachments):
         raise ParseError("no readable text: no body, subject or attachment that could be read")
 
+    if mime.date is not None and not 1990 <= mime.date.year <= 2100:
+        mime.warnings.append(f"implausible Date header year {mime.date.year}: not used to infer years")
+        mime.date = None
     body = split_body(text, subject=mime.subject)
     kind = header_kind(mime)
     events: list[Event] = []

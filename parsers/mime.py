@@ -145,6 +145,13 @@ def _walk(root: Message, mail: MimeMail) -> None:
 def _leaf(part: Message, ctype: str, mail: MimeMail) -> None:
     filename = _filename(part)
     disposition = (part.get("Content-Disposition") or "").split(";")[0].strip().lower()
+    encoded = part.get_payload()
+    if isinstance(encoded, str) and len(encoded) > MAX_ATTACHMENT_BYTES * 4 // 3 + 4096:
+        # too large to read: not even decoded, so a huge part costs no memory twice
+        size = len(encoded) * 3 // 4
+        note = f"about {size // 2**20} MB, over {MAX_ATTACHMENT_BYTES // 2**20} MB: not read"
+        mail.attachments.append(RawAttachment(filename or "(body part)", ctype, None, size, note))
+        return
     data = _payload_bytes(part, mail)
     is_body_text = ctype in ("text/plain", "text/html") and disposition != "attachment" and not filename
     if is_body_text:
