@@ -196,8 +196,10 @@ def _payload_bytes(part: Message, mail: MimeMail) -> bytes | None:
 
 def _lenient_b64(text: str) -> bytes:
     """Base64 that keeps what it can: drops characters outside the alphabet and a broken tail."""
-    cleaned = "".join(ch for ch in text if ch.isalnum() or ch in "+/")
-    cleaned = cleaned[: len(cleaned) - len(cleaned) % 4]
+    cleaned = "".join(ch for ch in text.split("=", 1)[0] if ch.isascii() and (ch.isalnum() or ch in "+/"))
+    if len(cleaned) % 4 == 1:  # one stray character cannot encode anything
+        cleaned = cleaned[:-1]
+    cleaned += "=" * (-len(cleaned) % 4)
     try:
         return base64.b64decode(cleaned, validate=False)
     except (binascii.Error, ValueError):

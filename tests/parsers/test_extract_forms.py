@@ -1,0 +1,189 @@
+"""One event, every MIME form it arrives in: the same fields come out, each with evidence in the text."""
+
+from __future__ import annotations
+
+import pytest
+
+from parsers import MailKind, ParseError, extract
+from tests.parsers import mails
+
+EXPECTED = {
+    "start": "2026-10-28T13:00",
+    "end": "2026-10-28T15:30",
+    "all_day": False,
+    "online": False,
+}
+
+
+def check_event(parsed) -> None:
+    assert parsed.kind == MailKind.EVENT
+    assert len(parsed.events) == 1
+    event = parsed.events[0]
+    for name, value in EXPECTED.items():
+        assert getattr(event, name) == value, name
+    assert event.title.replace(" - ", " – ") == "Ledelse med mening – åbent ledermøde"
+    assert event.place.startswith("Nørrebæk Rådhus, mødesal 3, Torvet 2, 6200 Aabenraa")
+    assert event.audience == "Ledere i dagtilbud og skole"
+    assert event.organizer == "Nørrebæk Kommune"
+    # every value found is backed by the exact text it came from, and a confidence
+    for name, value in event.fields().items():
+        if value not in (None, False):
+            assert name in event.confidence and 0 <= event.confidence[name] <= 1, name
+    for name, evidence in event.evidence.items():
+        assert evidence in parsed.text, name
+
+
+@pytest.mark.parametrize("charset, cte", [
+    ("utf-8", None), ("utf-8", "base64"), ("utf-8", "quoted-printable"),
+    ("iso-8859-1", "quoted-printable"), ("iso-8859-1", "base64"), ("windows-1252", "base64"),
+])
+def test_plain_text_in_every_charset_and_encoding(charset, cte):
+    raw = mails.plain(text=latin1_safe(mails.EVENT_TEXT), charset=charset, cte=cte, subject="=?utf-8?q?Arrangement:_Ledelse_med_mening_=E2=80=93_=C3=A5bent?=")
+    parsed = extract(raw)
+    check_event(parsed)
+    assert parsed.subject.startswith("Arrangement: Ledelse med mening – åbent")
+    assert parsed.events[0].registration == "ledelse@noerrebaek.example"
+    assert parsed.events[0].registration_deadline == "2026-10-20"
+
+
+def test_html_only_keeps_table_cells_and_the_link_behind_the_words():
+    parsed = extract(mails.html_only())
+    check_event(parsed)
+    assert parsed.events[0].registration == "https://www.noerrebaek.example/ledermoede"
+    assert "alert(1)" not in parsed.text  # scripts are not text
+    assert parsed.html and "<table>" in parsed.html
+
+
+def test_html_only_in_latin1():
+    check_event(extract(mails.html_only(html=latin1_safe(mails.EVENT_HTML), charset="iso-8859-1")))
+
+
+def latin1_safe(text: str) -> str:
+    """The en dash is not in ISO-8859-1; organisers writing latin-1 use '&#8211;' or '-'."""
+    return text.replace("–", "&#8211;" if "<html>" in text else "-")
+
+
+def test_alternative_reads_the_text_part_and_takes_links_from_the_html():
+    text = mails.EVENT_TEXT.replace("Tilmelding senest den 20. oktober til ledelse@noerrebaek.example\n", "Tilmeld dig her\n")
+    parsed = extract(mails.alternative(text=text))
+    check_event(parsed)
+    assert parsed.events[0].registration == "https://www.noerrebaek.example/ledermoede"
+
+
+def test_signature_address_is_not_the_place_and_office_hours_are_not_the_time():
+    text = mails.EVENT_TEXT.replace("Sted: Nørrebæk Rådhus, mødesal 3, Torvet 2, 6200 Aabenraa\n", "") + "Træffes mandag-torsdag kl. 8.30-15.00\n"
+    event = extract(mails.plain(text=text)).events[0]
+    assert event.place is None or "Skolegade" not in event.place
+    assert event.start == "2026-10-28T13:00"
+
+
+def test_weekday_that_disagrees_with_the_date_lowers_confidence():
+    right = extract(mails.plain()).events[0]
+    wrong = extract(mails.plain(text=mails.EVENT_TEXT.replace("Onsdag den 28.", "Fredag den 28."))).events[0]
+    assert wrong.start == right.start
+    assert wrong.confidence["start"] < right.confidence["start"]
+    assert wrong.confidence["start"] <= 0.5
+
+
+def test_year_comes_from_the_date_header():
+    from datetime import datetime
+    from tests.support.mail import CPH_SUMMER
+
+    event = extract(mails.plain(sent=datetime(2025, 9, 1, tzinfo=CPH_SUMMER))).events[0]
+    assert event.start == "2025-10-28T13:00"
+
+
+def test_two_events_in_one_mail():
+    text = """Hej
+
+Vi holder to arrangementer i uge 44.
+
+1) Morgenmøde om tillid
+Tid: Tirsdag den 27. oktober kl. 8-9.30
+Sted: Biblioteket, Storegade 4, 8800 Viborg
+Tilmelding: https://www.vesterby.example/tillid
+
+2) Webinar om arbejdsmiljø
+Tid: Torsdag den 29. oktober kl. 14-15
+Sted: Online via Zoom
+Tilmelding: https://www.vesterby.example/webinar
+
+Venlig hilsen
+Vesterby Kommune
+"""
+    parsed = extract(mails.plain(text=text))
+    assert [e.title for e in parsed.events] == ["Morgenmøde om tillid", "Webinar om arbejdsmiljø"]
+    first, second = parsed.events
+    assert (first.start, first.end, first.online) == ("2026-10-27T08:00", "2026-10-27T09:30", False)
+    assert (second.start, second.online, second.place) == ("2026-10-29T14:00", True, "Zoom")
+    assert first.registration.endswith("/tillid") and second.registration.endswith("/webinar")
+    assert {e.organizer for e in parsed.events} == {"Vesterby Kommune"}
+
+
+def test_whole_day_and_multi_day():
+    text = mails.EVENT_TEXT.replace("Onsdag den 28. oktober kl. 13-15.30", "28.-29. oktober (heldag)")
+    event = extract(mails.plain(text=text)).events[0]
+    assert (event.start, event.end, event.all_day) == ("2026-10-28", "2026-10-29", True)
+
+
+def test_hybrid_event_has_a_place_and_is_online():
+    text = mails.EVENT_TEXT.replace("Målgruppe:", "Mødet kan også følges online via Teams.\nMålgruppe:")
+    event = extract(mails.plain(text=text)).events[0]
+    assert event.online is True
+    assert event.place.startswith("Nørrebæk Rådhus")
+
+
+def test_forwarded_mail_takes_the_forwarded_organiser():
+    text = """Hej
+
+Jeg sender lige nedenstående videre.
+
+Mvh
+Jonas
+Konsulent, Sydby Region
+
+---------- Videresendt meddelelse ---------
+Fra: Mette Krogh <mekr@fjordhavn.example>
+Dato: man. 14. sep. 2026 kl. 10.02
+Emne: Lederdag
+Til: Jonas <jonas@sydby.example>
+
+Fjordhavn Kommune inviterer til lederdag.
+
+Lederdag om forandring
+
+Tid: Fredag den 30. oktober kl. 9-15
+Sted: Fjordhavn Kulturhus, Havnegade 1, 4800 Nykøbing F
+
+Hilsen Mette
+Fjordhavn Kommune
+"""
+    event = extract(mails.plain(text=text, subject="Fwd: Lederdag")).events[0]
+    assert event.organizer == "Fjordhavn Kommune"
+    assert event.title == "Lederdag om forandring"
+
+
+def test_a_correction_reply_moves_the_time_of_the_quoted_event():
+    text = """Hej igen
+
+Mødet er rykket til kl. 14-16 samme dag. Resten er uændret.
+
+Venlig hilsen
+Kirsten
+
+Fra: Kirsten Lund <kilu@noerrebaek.example>
+Sendt: tirsdag den 22. september 2026 11:15
+Til: kontakt@ledelsesugen.dk
+Emne: Arrangement: Ledelse med mening
+
+""" + mails.EVENT_TEXT
+    parsed = extract(mails.plain(text=text, subject="SV: Arrangement: Ledelse med mening", msgid="<svar@noerrebaek.example>"))
+    event = parsed.events[0]
+    assert (event.start, event.end) == ("2026-10-28T14:00", "2026-10-28T16:00")
+    assert event.title.replace(" - ", " – ") == "Ledelse med mening – åbent ledermøde"
+    assert event.place.startswith("Nørrebæk Rådhus")
+
+
+def test_empty_message_is_a_clear_parse_error():
+    with pytest.raises(ParseError, match="empty"):
+        extract(b"")
