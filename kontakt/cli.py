@@ -57,9 +57,19 @@ def run(settings: Settings) -> None:
     """
     from kontakt.pipeline import run_once
 
-    report = run_once(settings, trigger="manual")
+    progress = None
+    if sys.stdout.isatty():  # a long first run shows where it is; under cron it stays quiet
+        counter = {"n": 0}
+
+        def progress(step: int) -> None:
+            counter["n"] += step
+            click.echo(f"\r{counter['n']} mail(s) taken in …", nl=False)
+
+    report = run_once(settings, trigger="manual", progress=progress)
+    if progress:
+        click.echo("")
     click.echo(f"Run {report.run_id}: {report.fetched} new mail(s), {report.new_drafts} draft(s) queued, "
-               f"{report.failed} failed.")
+               f"{report.updated_drafts} updated by replies, {report.failed} failed.")
     if report.drafts:
         click.echo(format_table(
             ["id", "titel", "start", "sted", "sikkerhed"],
@@ -130,6 +140,67 @@ def drafts(settings: Settings, status: str | None, as_json: bool) -> None:
             ["id", "status", "titel", "start", "sted", "sikkerhed"],
             [[d.id, d.status, d.title, d.start, d.place, f"{overall_confidence(d.confidence):.2f}"] for d in rows],
         ))
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="A JSON array of runs.")
+@click.option("--limit", default=50, show_default=True, help="How many of the latest runs.")
+@config_option
+def runs(settings: Settings, as_json: bool, limit: int) -> None:
+    """List the latest pipeline runs: when, outcome, what they fetched, queued and failed.
+
+    Example: kontakt runs --json
+    """
+    from kontakt.pipeline import list_runs
+
+    rows = list_runs(settings, limit)
+    fields = ("id", "trigger", "outcome", "fetched", "new_messages", "new_drafts", "updated_drafts", "failed", "error")
+    if as_json:
+        click.echo(json.dumps([{**{f: getattr(r, f) for f in fields}, "started_at": _iso(r.started_at),
+                                "finished_at": _iso(r.finished_at)} for r in rows], ensure_ascii=False, indent=2))
+        return
+    click.echo(format_table(["id", "start", "kilde", "udfald", "hentet", "nye", "opdateret", "fejl", "fejltekst"],
+                            [[r.id, _iso(r.started_at), r.trigger, r.outcome, r.fetched, r.new_drafts,
+                              r.updated_drafts, r.failed, r.error] for r in rows]))
+
+
+@main.command()
+@config_option
+def purge(settings: Settings) -> None:
+    """Delete raw mail and personal fields past [retention] raw_mail_days (GDPR).
+
+    Published events stay; an anonymous count of what was deleted is kept.
+
+    Example: kontakt purge --config /etc/kontakt/config.toml
+    """
+    from kontakt.pipeline import purge as purge_expired
+
+    record = purge_expired(settings)
+    click.echo(f"Purged {record.messages} message(s); {record.drafts_scrubbed} draft(s) scrubbed.")
+
+
+@main.command()
+@config_option
+def schedule(settings: Settings) -> None:
+    """Run the pipeline on the [schedule] cron in the foreground (for systemd); Ctrl-C stops it.
+
+    Example: kontakt schedule --config /etc/kontakt/config.toml
+    """
+    import logging
+
+    from scheduler import build_scheduler
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    scheduler = build_scheduler(settings)
+    click.echo(f"kontakt schedule: '{settings.schedule.cron}' ({settings.timezone}); Ctrl-C stops.")
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+
+
+def _iso(moment: Any) -> str | None:
+    return moment.isoformat(timespec="seconds") if moment else None
 
 
 def overall_confidence(confidence: dict[str, float]) -> float:

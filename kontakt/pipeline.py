@@ -24,9 +24,9 @@ from intake import Mailbox, open_mailbox
 from kontakt.errors import KontaktError
 from kontakt.locking import pipeline_lock
 from kontakt.settings import Settings
-from store import Draft, Message, Run, init_schema, open_engine, session_scope
-from store import repo
-from store.models import utcnow
+from store import Draft, Message, MessageStatus, Run, init_schema, open_engine, session_scope
+from store import repo, threads
+from store.models import PurgeRecord, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +76,21 @@ def run_once(settings: Settings, *, trigger: str = "manual",
         return report
 
 
+def purge(settings: Settings) -> "PurgeRecord":
+    """Delete raw mail and personal fields past `[retention] raw_mail_days`."""
+    from store.retention import purge_expired
+
+    with session_scope(open_store(settings)) as session:
+        return purge_expired(session, settings.retention.raw_mail_days)
+
+
+def list_runs(settings: Settings, limit: int = 50) -> list[Run]:
+    from sqlmodel import col, select
+
+    with session_scope(open_store(settings)) as session:
+        return list(session.exec(select(Run).order_by(col(Run.id).desc()).limit(limit)).all())
+
+
 def _take_in(session: Session, mailbox: Mailbox, settings: Settings, report: RunReport,
              progress: Callable[[int], None] | None) -> None:
     # first what an earlier, interrupted run stored but never read
@@ -120,7 +135,7 @@ def _read(session: Session, message: Message, settings: Settings, report: RunRep
         log.error("message %s: internal error\n%s", message.id, traceback.format_exc())
         return
     try:
-        drafts = repo.record_parsed(session, message, parsed, timezone=settings.timezone)
+        drafts = _queue(session, message, parsed, settings, report)
     except Exception as exc:  # what was read could not be stored: keep the mail, say why
         session.rollback()
         repo.record_failure(session, message, f"what was read could not be stored: {exc.__class__.__name__}: {exc}")
@@ -129,6 +144,34 @@ def _read(session: Session, message: Message, settings: Settings, report: RunRep
         return
     report.new_drafts += len(drafts)
     report.drafts.extend(drafts)
+
+
+def _queue(session: Session, message: Message, parsed: parsers.ParsedMail, settings: Settings,
+           report: RunReport) -> list[Draft]:
+    """New drafts, or a linked duplicate, or a correction applied to the thread's earlier drafts."""
+    original = threads.same_message_elsewhere(session, message, parsed.message_id)
+    if original is None and parsed.is_event_submission and all(threads.same_event(session, e) for e in parsed.events):
+        original = session.get(Message, threads.same_event(session, parsed.events[0]).message_pk)
+    if original is not None:
+        repo.record_duplicate(session, message, parsed, original)
+        return []
+    earlier = threads.earlier_in_thread(session, message, parsed) if parsed.is_event_submission else None
+    if earlier is not None:
+        drafts = threads.drafts_of(session, earlier)
+        corrected = [(d, e) for e in parsed.events if (d := threads.best_match(drafts, e)) is not None]
+        if corrected:
+            repo.record_parsed_headers(message, parsed)
+            message.status = MessageStatus.QUEUED
+            session.add(message)
+            session.commit()
+            for draft, event in corrected:
+                changes = {k: v for k, v in event.fields().items() if v != getattr(draft, k)}
+                repo.update_draft(session, draft.id, actor=repo.PIPELINE_ACTOR, action="updated_by_reply",
+                                  values=changes, message_pk=message.id, changed_by_reply=True,
+                                  note=f"changed by a reply: {message.message_id or message.id}")
+                report.updated_drafts += 1
+            return []
+    return repo.record_parsed(session, message, parsed, timezone=settings.timezone)
 
 
 @contextmanager

@@ -95,14 +95,7 @@ def record_failure(session: Session, message: Message, error: str) -> None:
 
 def record_parsed(session: Session, message: Message, parsed: ParsedMail, *, timezone: str) -> list[Draft]:
     """Fill in what the parser read and queue one draft per event; commit."""
-    message.message_id = safe_text(parsed.message_id or "", 998) or None
-    message.subject = safe_text(parsed.subject or "", 2000) or ""
-    message.sender = safe_text(parsed.sender or "", 1000) or ""
-    message.sent_at = _storable_instant(parsed.date)
-    message.in_reply_to = safe_text(parsed.in_reply_to or "", 998) or None
-    message.kind = str(parsed.kind)
-    message.error = None
-    message.processed_at = utcnow()
+    record_parsed_headers(message, parsed)
     drafts: list[Draft] = []
     if parsed.is_event_submission:
         message.status = MessageStatus.QUEUED
@@ -124,6 +117,26 @@ def _storable_instant(moment: datetime | None) -> datetime | None:
     except (OverflowError, ValueError):
         return None
     return moment if 1900 <= moment.year <= 9000 else None
+
+
+def record_duplicate(session: Session, message: Message, parsed: ParsedMail, original: Message) -> None:
+    """The same submission again: kept, linked to the first, no second draft; commit."""
+    record_parsed_headers(message, parsed)
+    message.status = MessageStatus.DUPLICATE
+    message.duplicate_of = original.id
+    session.add(message)
+    session.commit()
+
+
+def record_parsed_headers(message: Message, parsed: ParsedMail) -> None:
+    message.message_id = safe_text(parsed.message_id or "", 998) or None
+    message.subject = safe_text(parsed.subject or "", 2000) or ""
+    message.sender = safe_text(parsed.sender or "", 1000) or ""
+    message.sent_at = _storable_instant(parsed.date)
+    message.in_reply_to = safe_text(parsed.in_reply_to or "", 998) or None
+    message.kind = str(parsed.kind)
+    message.error = None
+    message.processed_at = utcnow()
 
 
 def queue_draft(session: Session, message: Message, index: int, event: Event, *, timezone: str) -> Draft:
@@ -175,6 +188,7 @@ def update_draft(
     status: DraftStatus | None = None,
     note: str | None = None,
     message_pk: int | None = None,
+    changed_by_reply: bool | None = None,
 ) -> Draft:
     """Change a draft's fields and/or status, with history, refusing a stale version; commit.
 
@@ -198,6 +212,8 @@ def update_draft(
         assignments["status"] = status
     if status == DraftStatus.REJECTED:
         assignments["reject_reason"] = note
+    if changed_by_reply is not None:
+        assignments["changed_by_reply"] = changed_by_reply
     if action in ("approved", "rejected", "not_event", "merged"):
         assignments["reviewed_by"] = actor
         assignments["reviewed_at"] = utcnow()
