@@ -19,10 +19,10 @@ log = logging.getLogger("kontakt.schedule")
 
 
 def build_scheduler(settings: Settings) -> BlockingScheduler:
-    scheduler = BlockingScheduler(timezone=settings.tz, job_defaults={
-        "coalesce": True, "max_instances": 1, "misfire_grace_time": settings.schedule.misfire_grace_seconds})
+    scheduler = BlockingScheduler(timezone=settings.tz)
     trigger = CronTrigger.from_crontab(settings.schedule.cron, timezone=settings.tz)
-    scheduler.add_job(nightly_job, trigger, args=[settings], id="nightly", name="kontakt nightly run")
+    scheduler.add_job(nightly_job, trigger, args=[settings], id="nightly", name="kontakt nightly run",
+                      coalesce=True, max_instances=1, misfire_grace_time=settings.schedule.misfire_grace_seconds)
     return scheduler
 
 
