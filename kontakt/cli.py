@@ -199,6 +199,86 @@ def schedule(settings: Settings) -> None:
         pass
 
 
+@main.command()
+@click.option("--host", help="Address to listen on (default: [review] host, 127.0.0.1).")
+@click.option("--port", type=int, help="Port (default: [review] port, 8044).")
+@config_option
+def serve(settings: Settings, host: str | None, port: int | None) -> None:
+    """Start the review desk and the public programme pages (uvicorn).
+
+    Example: kontakt serve --port 8044   (then open http://127.0.0.1:8044/)
+    """
+    import uvicorn
+
+    from review.app import create_app
+
+    app = create_app(settings)
+    uvicorn.run(app, host=host or settings.review.host, port=port or settings.review.port, log_level="info",
+                proxy_headers=False)
+
+
+@main.group()
+def user() -> None:
+    """Reviewer accounts."""
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--admin", is_flag=True, help="May manage users.")
+@config_option
+def user_add(settings: Settings, name: str, admin: bool) -> None:
+    """Add a reviewer; the password is asked for (or read from standard input when it is not a terminal).
+
+    Example: echo 'et langt kodeord' | kontakt user add mette --admin
+    """
+    from kontakt.pipeline import open_store
+    from store import session_scope
+    from store.users import add_user
+
+    if sys.stdin.isatty():
+        password = click.prompt("Adgangskode", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    with session_scope(open_store(settings)) as session:
+        add_user(session, name, password, admin=admin)
+    click.echo(f"User {name} added{' (admin)' if admin else ''}.")
+
+
+@main.command()
+@click.argument("draft_id", type=int)
+@click.option("--as", "actor", default="cli", show_default=True, help="Who decides (recorded in the history).")
+@config_option
+def approve(settings: Settings, draft_id: int, actor: str) -> None:
+    """Approve a draft, as the web desk does (recorded in its history).
+
+    Example: kontakt approve 12
+    """
+    _decide(settings, draft_id, actor, "approved", None)
+
+
+@main.command()
+@click.argument("draft_id", type=int)
+@click.option("--reason", required=True, help="Why (shown to the organiser if notifications are on).")
+@click.option("--as", "actor", default="cli", show_default=True, help="Who decides (recorded in the history).")
+@config_option
+def reject(settings: Settings, draft_id: int, reason: str, actor: str) -> None:
+    """Reject a draft with a reason, as the web desk does.
+
+    Example: kontakt reject 12 --reason "Dublet af 11"
+    """
+    _decide(settings, draft_id, actor, "rejected", reason)
+
+
+def _decide(settings: Settings, draft_id: int, actor: str, action: str, reason: str | None) -> None:
+    from kontakt.pipeline import open_store
+    from store import DraftStatus, repo, session_scope
+
+    status = DraftStatus.APPROVED if action == "approved" else DraftStatus.REJECTED
+    with session_scope(open_store(settings)) as session:
+        draft = repo.update_draft(session, draft_id, actor=actor, action=action, status=status, note=reason)
+    click.echo(f"Draft {draft.id} {action}: {draft.title} ({draft.start}).")
+
+
 def _iso(moment: Any) -> str | None:
     return moment.isoformat(timespec="seconds") if moment else None
 

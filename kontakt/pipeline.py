@@ -114,6 +114,18 @@ def _take_in(session: Session, mailbox: Mailbox, settings: Settings, report: Run
             progress(1)
 
 
+def reread_message(session: Session, message: Message, settings: Settings) -> str:
+    """Read a stored (failed) message again after a fix; returns its new status."""
+    message.status = MessageStatus.RECEIVED
+    message.attempts = 0
+    message.error = None
+    session.add(message)
+    session.commit()
+    _read(session, message, settings, RunReport())
+    session.refresh(message)
+    return str(message.status)
+
+
 def _read(session: Session, message: Message, settings: Settings, report: RunReport) -> None:
     """Parse one stored message and queue its drafts, or record why it failed."""
     repo.start_attempt(session, message)
@@ -150,8 +162,10 @@ def _queue(session: Session, message: Message, parsed: parsers.ParsedMail, setti
            report: RunReport) -> list[Draft]:
     """New drafts, or a linked duplicate, or a correction applied to the thread's earlier drafts."""
     original = threads.same_message_elsewhere(session, message, parsed.message_id)
-    if original is None and parsed.is_event_submission and all(threads.same_event(session, e) for e in parsed.events):
-        original = session.get(Message, threads.same_event(session, parsed.events[0]).message_pk)
+    if original is None and parsed.is_event_submission:
+        twins = [threads.same_event(session, e, message) for e in parsed.events]
+        if all(twins):
+            original = session.get(Message, twins[0].message_pk)
     if original is not None:
         repo.record_duplicate(session, message, parsed, original)
         return []

@@ -25,11 +25,11 @@ def same_message_elsewhere(session: Session, message: Message, message_id: str |
     return session.exec(stmt).first()
 
 
-def same_event(session: Session, event: Event) -> Draft | None:
-    """A live draft with the same title and start: the same submission forwarded again."""
+def same_event(session: Session, event: Event, message: Message) -> Draft | None:
+    """A live draft of another mail with the same title and start: the same submission sent again."""
     if not event.title or not event.start:
         return None
-    stmt = select(Draft).where(Draft.start == event.start, col(Draft.status).in_(OPEN))
+    stmt = select(Draft).where(Draft.start == event.start, col(Draft.status).in_(OPEN), Draft.message_pk != message.id)
     wanted = _norm(event.title)
     return next((d for d in session.exec(stmt).all() if _norm(d.title or "") == wanted), None)
 
