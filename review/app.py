@@ -38,6 +38,9 @@ FIELD_LABELS = {"title": "Titel", "start": "Start", "end": "Slut", "all_day": "H
                 "organizer": "Arrangør", "audience": "Målgruppe", "description": "Beskrivelse"}
 STATUS_LABELS = {"pending": "Afventer", "approved": "Godkendt", "rejected": "Afvist", "not_event": "Ikke et arrangement",
                  "merged": "Slået sammen", "withdrawn": "Trukket tilbage"}
+ACTION_LABELS = {"created": "oprettet fra mail", "edited": "rettet", "approved": "godkendt", "rejected": "afvist",
+                 "not_event": "ikke et arrangement", "merged": "slået sammen", "updated_by_reply": "ændret af svar",
+                 "withdrawn": "trukket tilbage"}
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-src 'self'; "
        "connect-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'; frame-ancestors 'none'")
 PUBLIC_PREFIXES = ("/login", "/static/", "/programme", "/events.ics", "/events.json")
@@ -71,13 +74,14 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         response = await call_next(request)
         response.headers["Content-Security-Policy"] = CSP
         response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["Referrer-Policy"] = "same-origin"  # with no-referrer, browsers send "Origin: null" on our own POSTs
         response.headers["X-Frame-Options"] = "DENY"
         return response
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     templates = Jinja2Templates(directory=HERE / "templates")
-    templates.env.globals.update(field_labels=FIELD_LABELS, status_labels=STATUS_LABELS, low=LOW_CONFIDENCE)
+    templates.env.globals.update(field_labels=FIELD_LABELS, status_labels=STATUS_LABELS, action_labels=ACTION_LABELS,
+                                 low=LOW_CONFIDENCE)
     app.state.templates = templates
 
     @app.exception_handler(LoginRequired)
@@ -143,7 +147,7 @@ async def checked_form(request: Request) -> dict[str, str]:
     token = str(form.get("csrf", ""))
     expected = request.session.get("csrf", "")
     origin = request.headers.get("origin")
-    if origin and origin != f"{request.url.scheme}://{request.url.netloc}":
+    if origin and origin != "null" and origin != f"{request.url.scheme}://{request.url.netloc}":
         raise ReviewError(403, "Forespørgslen kom fra et andet websted og blev afvist.")
     if not expected or not secrets.compare_digest(token, expected):
         raise ReviewError(403, "Formularen var udløbet eller ugyldig (CSRF). Genindlæs siden og prøv igen.")

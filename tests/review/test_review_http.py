@@ -113,7 +113,7 @@ def test_cli_decisions_are_recorded_in_the_same_history(desk, tmp_path):
         actions = [(c.actor, c.action) for c in s.exec(select(DraftChange).where(DraftChange.draft_pk == 1)).all()]
     assert actions == [("kontakt", "created"), ("mette", "approved")]
     page = logged_in(desk).get("/drafts/1").text
-    assert "mette: approved" in page
+    assert "mette: godkendt" in page
 
 
 def test_user_add_reads_the_password_from_stdin(desk):
