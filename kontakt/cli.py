@@ -279,6 +279,26 @@ def _decide(settings: Settings, draft_id: int, actor: str, action: str, reason: 
     click.echo(f"Draft {draft.id} {action}: {draft.title} ({draft.start}).")
 
 
+@main.command()
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Folder to write (default: [publish] out).")
+@config_option
+def publish(settings: Settings, out: Path | None) -> None:
+    """Write the public programme as static files: index.html, events.ics, events.json.
+
+    Only approved events appear; an edited event shows its last approved version until approved again.
+
+    Example: kontakt publish --out /var/www/ledelsesugen
+    """
+    from kontakt.pipeline import open_store
+    from publish.export import export
+    from store import session_scope
+
+    folder = out or settings.path(settings.publish.out)
+    with session_scope(open_store(settings)) as session:
+        counts = export(session, folder, title=settings.publish.title)
+    click.echo(f"Published {counts['events']} event(s) ({counts['cancelled']} cancelled) to {folder}.")
+
+
 def _iso(moment: Any) -> str | None:
     return moment.isoformat(timespec="seconds") if moment else None
 

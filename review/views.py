@@ -20,6 +20,7 @@ DECISIONS = {
     "approve": (DraftStatus.APPROVED, "approved", "Godkendt."),
     "reject": (DraftStatus.REJECTED, "rejected", "Afvist."),
     "not_event": (DraftStatus.NOT_EVENT, "not_event", "Markeret som ikke et arrangement."),
+    "withdraw": (DraftStatus.WITHDRAWN, "withdrawn", "Trukket tilbage: kalenderne får besked om aflysningen."),
 }
 
 

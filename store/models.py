@@ -124,7 +124,7 @@ class Draft(SQLModel, table=True):
     reject_reason: Optional[str] = Field(default=None, sa_column=Column(sa.Text, nullable=True))
     # publishing: what was last approved is what is published (edits wait for re-approval)
     uid: str = Field(default="", max_length=200)  # stable iCalendar UID
-    published: Optional[dict] = Field(default=None, sa_column=Column(sa.JSON, nullable=True))
+    published: Optional[dict] = Field(default=None, sa_column=Column(sa.JSON(none_as_null=True), nullable=True))
     sequence: int = 0  # iCalendar SEQUENCE, raised at every approved change
     published_at: Optional[datetime] = _when(nullable=True)
     reviewed_by: Optional[str] = Field(default=None, max_length=200)

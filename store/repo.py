@@ -19,6 +19,8 @@ from store.errors import Conflict, NotFound
 from store.models import Draft, DraftChange, DraftStatus, Message, MessageStatus, SeenMail, utcnow
 
 PIPELINE_ACTOR = "kontakt"
+# a decision that takes an already published event off the programme (feeds mark it cancelled)
+UNPUBLISHING = (DraftStatus.WITHDRAWN, DraftStatus.REJECTED, DraftStatus.NOT_EVENT, DraftStatus.MERGED)
 MAX_ERROR_CHARS = 4000
 
 
@@ -245,8 +247,8 @@ def _publication_changes(draft: Draft, changes: dict[str, list[Any]], status: Dr
         if draft.published == fields and draft.status != DraftStatus.WITHDRAWN:
             return {}
         return {"published": fields, "sequence": draft.sequence + 1, "published_at": now}
-    if status == DraftStatus.WITHDRAWN and draft.published is not None:
-        return {"sequence": draft.sequence + 1, "published_at": now}
+    if status in UNPUBLISHING and draft.published is not None and draft.status not in UNPUBLISHING:
+        return {"sequence": draft.sequence + 1, "published_at": now}  # feeds now say CANCELLED
     if status is None and draft.status == DraftStatus.APPROVED and any(n != "status" for n in changes):
         return {"status": DraftStatus.PENDING}
     return {}
