@@ -21,7 +21,7 @@ from sqlmodel import Session
 
 import parsers
 from intake import Mailbox, open_mailbox
-from kontakt.errors import KontaktError
+from kontakt.errors import KontaktError, LockedError
 from kontakt.locking import pipeline_lock
 from kontakt.settings import Settings
 from store import Draft, Message, MessageStatus, Run, init_schema, open_engine, session_scope
@@ -54,8 +54,23 @@ def open_store(settings: Settings) -> Engine:
 def run_once(settings: Settings, *, trigger: str = "manual",
              progress: Callable[[int], None] | None = None) -> RunReport:
     """Take in new mail from the configured source and queue its events. Recorded as a Run."""
-    engine = open_store(settings)
-    with pipeline_lock(settings), session_scope(engine) as session:
+    try:
+        lock = pipeline_lock(settings)
+        lock.__enter__()
+    except LockedError as exc:  # recorded too: "why did nothing happen at 02:00?" has an answer
+        with session_scope(open_store(settings)) as session:
+            session.add(Run(trigger=trigger, source=_public_source(settings.mailbox.source), outcome="skipped",
+                            finished_at=utcnow(), error=str(exc)))
+            session.commit()
+        raise
+    try:
+        return _run_locked(settings, trigger, progress)
+    finally:
+        lock.__exit__(None, None, None)
+
+
+def _run_locked(settings: Settings, trigger: str, progress: Callable[[int], None] | None) -> RunReport:
+    with session_scope(open_store(settings)) as session:
         run = Run(trigger=trigger, source=_public_source(settings.mailbox.source))
         session.add(run)
         session.commit()

@@ -45,7 +45,10 @@ def _safe(url: str) -> str:
 def init_schema(engine: Engine) -> None:
     """Create the tables that do not exist yet."""
     try:
-        SQLModel.metadata.create_all(engine)
+        try:
+            SQLModel.metadata.create_all(engine)
+        except sa.exc.OperationalError:
+            SQLModel.metadata.create_all(engine)  # another process created a table meanwhile: check again
     except sa.exc.SQLAlchemyError as exc:
         raise StoreError(f"cannot create the schema in {_safe(str(engine.url))}: {exc.__class__.__name__}: {exc}") from exc
 
