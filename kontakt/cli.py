@@ -299,6 +299,23 @@ def publish(settings: Settings, out: Path | None) -> None:
     click.echo(f"Published {counts['events']} event(s) ({counts['cancelled']} cancelled) to {folder}.")
 
 
+@main.command()
+@config_option
+def notify(settings: Settings) -> None:
+    """Send the notifications that are owed: receipts, decisions made since, the reviewers' digest.
+
+    Runs after every `kontakt run` when [notify] enabled = true; run it after decisions in the desk.
+
+    Example: kontakt notify
+    """
+    from kontakt.pipeline import open_store
+    from publish.notify import send_pending
+
+    if not settings.notify.enabled:
+        raise click.ClickException("notifications are off: set [notify] enabled = true in the config")
+    click.echo(f"Sent {send_pending(settings, open_store(settings))} notification(s).")
+
+
 def _iso(moment: Any) -> str | None:
     return moment.isoformat(timespec="seconds") if moment else None
 

@@ -88,7 +88,19 @@ def _run_locked(settings: Settings, trigger: str, progress: Callable[[int], None
             _finish(session, run, report, outcome="failed", error=f"{exc.__class__.__name__}: {exc}")
             raise
         _finish(session, run, report, outcome="ok")
-        return report
+    if settings.notify.enabled:
+        _notify(settings)
+    return report
+
+
+def _notify(settings: Settings) -> None:
+    """Receipts and the digest after a run; a mail server problem is logged, never fails the run."""
+    from publish.notify import send_pending
+
+    try:
+        send_pending(settings, open_store(settings))
+    except KontaktError as exc:
+        log.error("notifications not sent: %s", exc)
 
 
 def purge(settings: Settings) -> "PurgeRecord":

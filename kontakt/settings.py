@@ -83,6 +83,7 @@ class NotifySettings:
     smtp_security: str = "starttls"  # starttls | tls | none
     smtp_user: str = ""
     smtp_password_env: str = "KONTAKT_SMTP_PASSWORD"
+    smtp_ca_file: str = ""
     sender: str = "kontakt@ledelsesugen.dk"
     reviewers: list = field(default_factory=list)
 

@@ -197,6 +197,21 @@ class User(SQLModel, table=True):
     created_at: datetime = _when(nullable=False, default=utcnow)
 
 
+class Notification(SQLModel, table=True):
+    """The outbox ledger: every mail kontakt sends, once (unique key), with its outcome."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    key: str = Field(max_length=300, sa_column_kwargs={"unique": True})  # receipt:THREAD, decision:CHANGE, digest:RUN
+    kind: str = Field(max_length=20)
+    recipient: str = Field(max_length=1000)
+    subject: str = Field(default="", max_length=1000)
+    message_pk: Optional[int] = Field(default=None, foreign_key="message.id")
+    draft_pk: Optional[int] = Field(default=None, foreign_key="draft.id")
+    attempts: int = 0
+    sent_at: Optional[datetime] = _when(nullable=True)
+    error: Optional[str] = Field(default=None, sa_column=Column(sa.Text, nullable=True))
+
+
 class PurgeRecord(SQLModel, table=True):
     """An anonymous count of what a purge deleted (GDPR: no content kept)."""
 

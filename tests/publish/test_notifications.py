@@ -1,0 +1,139 @@
+"""Notifications against a real SMTP server on loopback (aiosmtpd): who gets mail, and who never does."""
+
+from __future__ import annotations
+
+import email
+from email.message import EmailMessage
+from email.policy import default as default_policy
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from click.testing import CliRunner
+from sqlmodel import select
+
+from kontakt.cli import main
+from kontakt.pipeline import open_store, run_once
+from kontakt.settings import load_settings
+from store import Draft, DraftStatus, repo, session_scope
+from tests.support.dovecot import free_port
+from tests.support.mail import auto_reply, event_mail, write_mails
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+        msg = email.message_from_bytes(envelope.content, policy=default_policy)
+        msg["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
+        self.messages.append(msg)
+        return "250 OK"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for m in self.messages if address in m["X-Envelope-To"]]
+
+
+@pytest.fixture
+def smtp():
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield controller, inbox
+    controller.stop()
+
+
+def bounce() -> bytes:
+    from email.mime.multipart import MIMEMultipart
+    from email.mime.text import MIMEText
+
+    report = MIMEMultipart("report", report_type="delivery-status")
+    report.attach(MIMEText("Delivery failed.\n"))
+    report.attach(MIMEText(event_mail().decode(), "rfc822-headers"))
+    report["From"] = "MAILER-DAEMON@mx.kommune.example"
+    report["To"] = "kontakt@ledelsesugen.dk"
+    report["Subject"] = "Undelivered Mail Returned to Sender"
+    report["Message-ID"] = "<bounce@mx.kommune.example>"
+    return report.as_bytes()
+
+
+@pytest.fixture
+def configured(tmp_path: Path, smtp):
+    controller, _ = smtp
+    inbox = write_mails(tmp_path / "inbox", {
+        "01-event.eml": event_mail(msgid="<event@vejle.example>", sender="Mette Holm <meho@vejle.example>"),
+        "02-noreply.eml": event_mail(title="Webinar fra systemet", msgid="<nr@x.example>",
+                                     sender="Tilmeldingssystem <no-reply@system.example>"),
+        "03-auto.eml": auto_reply(),
+        "04-bounce.eml": bounce(),
+        "05-list.eml": event_mail(title="Nyhed om lederdag", msgid="<nl@nyt.example>", sender="Nyt <info@nyt.example>",
+                                  extra_headers={"List-Unsubscribe": "<https://nyt.example/afmeld>", "Precedence": "bulk"}),
+    })
+    config = tmp_path / "config.toml"
+    config.write_text(f'[mailbox]\nsource = "folder:{inbox}"\n[database]\nurl = "sqlite:///k.db"\n'
+                      f'[notify]\nenabled = true\nsmtp_host = "127.0.0.1"\nsmtp_port = {controller.port}\n'
+                      'smtp_security = "none"\nreviewers = ["redaktion@ledelsesugen.dk"]\n')
+    return load_settings(config), inbox
+
+
+def test_a_receipt_to_the_organiser_and_none_to_machines(configured, smtp):
+    settings, _ = configured
+    _, received = smtp
+    run_once(settings)
+    receipts = received.to("meho@vejle.example")
+    assert len(receipts) == 1
+    receipt = receipts[0]
+    assert receipt["Subject"].startswith("Vi har modtaget")
+    assert receipt["Auto-Submitted"] == "auto-replied"
+    assert receipt["In-Reply-To"] == "<event@vejle.example>"
+    assert "Rådhuset, Torvet 1, 7100 Vejle" in receipt.get_content()
+    everyone = {a for m in received.messages for a in m["X-Envelope-To"].split(", ")}
+    assert everyone == {"meho@vejle.example", "redaktion@ledelsesugen.dk"}  # no auto-reply, bounce, list, no-reply
+    digest = received.to("redaktion@ledelsesugen.dk")[0]
+    assert "nye kladder" in digest["Subject"]
+
+
+def test_nothing_is_sent_twice(configured, smtp):
+    settings, inbox = configured
+    _, received = smtp
+    run_once(settings)
+    count = len(received.messages)
+    run_once(settings)  # nothing new
+    assert len(received.messages) == count
+
+
+def test_one_receipt_per_thread(configured, smtp):
+    settings, inbox = configured
+    _, received = smtp
+    run_once(settings)
+    (inbox / "06-followup.eml").write_bytes(event_mail(
+        title="Ekstra møde om tillid", when="Fredag den 30. oktober kl. 9-10", msgid="<follow@vejle.example>",
+        subject="SV: noget andet", extra_headers={"In-Reply-To": "<event@vejle.example>", "References": "<event@vejle.example>"}))
+    run_once(settings)
+    assert len(received.to("meho@vejle.example")) == 1
+
+
+def test_decisions_are_told_to_the_organiser_with_the_reason(configured, smtp):
+    settings, _ = configured
+    _, received = smtp
+    run_once(settings)
+    with session_scope(open_store(settings)) as s:
+        draft = next(d for d in s.exec(select(Draft)).all() if d.title.startswith("Ledelse i forandring"))
+        repo.update_draft(s, draft.id, actor="mette", action="rejected", status=DraftStatus.REJECTED,
+                          note="Arrangementet ligger uden for uge 44")
+    result = CliRunner().invoke(main, ["notify", "--config", str(settings.base_dir / "config.toml")])
+    assert result.exit_code == 0 and "Sent 1" in result.output
+    note = received.to("meho@vejle.example")[-1]
+    assert "kom ikke i programmet" in note["Subject"]
+    assert "uden for uge 44" in note.get_content()
+    assert note["Auto-Submitted"] == "auto-replied"
+
+
+def test_a_mail_server_that_is_down_does_not_fail_the_run(configured, smtp, caplog):
+    settings, _ = configured
+    controller, _ = smtp
+    config = settings.base_dir / "config.toml"
+    config.write_text(config.read_text().replace(f"smtp_port = {controller.port}", f"smtp_port = {free_port()}"))
+    report = run_once(load_settings(config))
+    assert report.new_drafts >= 1
+    assert "notifications not sent" in caplog.text
