@@ -137,3 +137,29 @@ def test_a_mail_server_that_is_down_does_not_fail_the_run(configured, smtp, capl
     report = run_once(load_settings(config))
     assert report.new_drafts >= 1
     assert "notifications not sent" in caplog.text
+
+
+def test_starttls_with_a_verified_certificate(configured, tmp_path):
+    import ssl
+    import subprocess
+
+    settings, _ = configured
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    received = Inbox()
+    controller = Controller(received, hostname="127.0.0.1", port=free_port(), tls_context=context, require_starttls=True)
+    controller.start()
+    try:
+        config = settings.base_dir / "config.toml"
+        text = config.read_text()
+        text = text.replace('smtp_security = "none"', f'smtp_security = "starttls"\nsmtp_ca_file = "{cert}"')
+        text = text.replace(f"smtp_port = {settings.notify.smtp_port}", f"smtp_port = {controller.port}")
+        config.write_text(text)
+        run_once(load_settings(config))
+        assert len(received.to("meho@vejle.example")) == 1
+    finally:
+        controller.stop()
