@@ -316,6 +316,24 @@ def notify(settings: Settings) -> None:
     click.echo(f"Sent {send_pending(settings, open_store(settings))} notification(s).")
 
 
+@main.group()
+def db() -> None:
+    """The database schema."""
+
+
+@db.command("upgrade")
+@config_option
+def db_upgrade(settings: Settings) -> None:
+    """Apply the schema migrations this version of kontakt needs (take a backup first).
+
+    Example: kontakt db upgrade --config /etc/kontakt/config.toml
+    """
+    from store import open_engine, upgrade
+
+    before, after = upgrade(open_engine(settings.database.url))
+    click.echo(f"Schema at revision {after}" + (f" (was {before})." if before != after else " (already current)."))
+
+
 def _iso(moment: Any) -> str | None:
     return moment.isoformat(timespec="seconds") if moment else None
 

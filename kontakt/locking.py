@@ -1,21 +1,28 @@
 """One pipeline at a time: a manual run and the scheduled run must never overlap.
 
 Overlapping importers are what makes other mail importers queue mail twice.
-With SQLite the lock is an advisory file lock (flock) beside the database
-file, which every process on the machine that uses that database shares; the
-kernel drops it when a holder dies, even under SIGKILL.
+With SQLite the lock is an advisory file lock (flock) beside the database file,
+shared by every process on the machine that uses it. With PostgreSQL it is a
+session advisory lock in the database itself, so workers on several machines
+sharing the database take turns. Either way the lock dies with its holder,
+even under SIGKILL (the kernel closes the file; the server ends the session).
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import sqlalchemy as sa
+
 from kontakt.errors import LockedError
 from kontakt.settings import Settings
+
+LOCK_NAMESPACE = 0x6B6F6E74  # "kont": keeps our advisory locks apart from other applications'
 
 
 def lock_path(settings: Settings) -> Path:
@@ -27,6 +34,10 @@ def lock_path(settings: Settings) -> Path:
 
 @contextmanager
 def pipeline_lock(settings: Settings) -> Iterator[None]:
+    if settings.database.url.startswith("postgresql"):
+        with _advisory_lock(settings) as held:
+            yield held
+        return
     path = lock_path(settings)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
@@ -38,3 +49,22 @@ def pipeline_lock(settings: Settings) -> Iterator[None]:
         yield
     finally:
         os.close(fd)  # closing releases the lock
+
+
+@contextmanager
+def _advisory_lock(settings: Settings) -> Iterator[None]:
+    key = zlib.crc32(settings.mailbox.source.encode("utf-8"))  # one lock per mailbox
+    engine = sa.create_engine(settings.database.url, poolclass=sa.pool.NullPool)
+    with engine.connect() as connection:
+        got = connection.execute(sa.text("SELECT pg_try_advisory_lock(:ns, :key)"),
+                                 {"ns": LOCK_NAMESPACE, "key": key - 2**31}).scalar()
+        connection.commit()
+        if not got:
+            raise LockedError("another kontakt run is in progress on this mailbox (PostgreSQL advisory lock); "
+                              "this run did nothing")
+        try:
+            yield
+        finally:
+            connection.execute(sa.text("SELECT pg_advisory_unlock(:ns, :key)"), {"ns": LOCK_NAMESPACE, "key": key - 2**31})
+            connection.commit()
+    engine.dispose()

@@ -24,7 +24,7 @@ from intake import Mailbox, open_mailbox
 from kontakt.errors import KontaktError, LockedError
 from kontakt.locking import pipeline_lock
 from kontakt.settings import Settings
-from store import Draft, Message, MessageStatus, Run, init_schema, open_engine, session_scope
+from store import Draft, Message, MessageStatus, Run, ensure_schema, open_engine, session_scope
 from store import repo, threads
 from store.models import PurgeRecord, utcnow
 
@@ -46,8 +46,9 @@ class RunReport:
 
 
 def open_store(settings: Settings) -> Engine:
+    """The database, with its schema checked (created when empty, refused when out of date)."""
     engine = open_engine(settings.database.url)
-    init_schema(engine)
+    ensure_schema(engine)
     return engine
 
 

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session
 
 from store import models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from store.errors import StoreError
@@ -40,17 +40,6 @@ def _safe(url: str) -> str:
         return sa.engine.make_url(url).render_as_string(hide_password=True)
     except sa.exc.ArgumentError:
         return "(unreadable URL)"
-
-
-def init_schema(engine: Engine) -> None:
-    """Create the tables that do not exist yet."""
-    try:
-        try:
-            SQLModel.metadata.create_all(engine)
-        except sa.exc.OperationalError:
-            SQLModel.metadata.create_all(engine)  # another process created a table meanwhile: check again
-    except sa.exc.SQLAlchemyError as exc:
-        raise StoreError(f"cannot create the schema in {_safe(str(engine.url))}: {exc.__class__.__name__}: {exc}") from exc
 
 
 @contextmanager

@@ -177,18 +177,6 @@ class SeenMail(SQLModel, table=True):
     __table_args__ = (sa.UniqueConstraint("source", "ref", name="uq_seenmail_source_ref"),)
 
 
-class MailboxState(SQLModel, table=True):
-    """Per IMAP folder: the UIDVALIDITY we know and the highest UID taken in."""
-
-    id: Optional[int] = Field(default=None, primary_key=True)
-    source: str = Field(max_length=1000)
-    folder: str = Field(max_length=1000)
-    uidvalidity: int = 0
-    last_uid: int = 0
-
-    __table_args__ = (sa.UniqueConstraint("source", "folder", name="uq_mailboxstate_source_folder"),)
-
-
 class User(SQLModel, table=True):
     id: Optional[int] = Field(default=None, primary_key=True)
     name: str = Field(max_length=200, sa_column_kwargs={"unique": True})

@@ -1,0 +1,104 @@
+"""The same store on SQLite and PostgreSQL: schema, instants, hostile text, conflicts, workers."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlmodel import SQLModel, select
+
+from kontakt.pipeline import open_store, run_once
+from kontakt.settings import settings_from_dict
+from parsers.model import Event, MailKind, ParsedMail
+from store import Conflict, Draft, Message, MessageStatus, SchemaOutOfDate, ensure_schema, open_engine, repo, session_scope
+from store.schema import head_revision
+from tests.support.mail import event_mail, write_mails
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def settings_for(url: str, inbox: Path):
+    return settings_from_dict({"mailbox": {"source": f"folder:{inbox}"}, "database": {"url": url}}, base_dir=inbox.parent)
+
+
+def test_migrations_build_exactly_the_models(database_url):
+    engine = open_engine(database_url)
+    ensure_schema(engine)
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, SQLModel.metadata) == []
+        assert context.get_current_revision() == head_revision()
+
+
+def test_an_out_of_date_schema_is_refused_with_what_to_do(database_url):
+    engine = open_engine(database_url)
+    ensure_schema(engine)
+    with engine.begin() as connection:
+        connection.execute(sa.text("UPDATE alembic_version SET version_num = '0000'"))
+    with pytest.raises(SchemaOutOfDate, match="run `kontakt db upgrade`"):
+        ensure_schema(engine)
+
+
+def test_instants_come_back_aware_and_event_times_as_written(database_url, tmp_path):
+    engine = open_engine(database_url)
+    ensure_schema(engine)
+    sent = datetime(2026, 10, 25, 1, 30, tzinfo=timezone(timedelta(hours=2)))  # the night of the DST change
+    parsed = ParsedMail(message_id="<x@t>", subject="Æøå \ud83d test\x00", sender="A <a@t.example>", sender_address="a@t.example",
+                        date=sent, in_reply_to=None, references=[], kind=MailKind.EVENT,
+                        events=[Event(title="Møde\x00", start="2026-10-25T02:30", confidence={"title": 0.5},
+                                      evidence={"title": "Møde \ud83d"})], text="")
+    with session_scope(engine) as s:
+        message, _ = repo.keep_raw(s, b"raw \x00 bytes \xff", source="test", ref="1")
+        repo.record_parsed(s, message, parsed, timezone="Europe/Copenhagen")
+    with session_scope(engine) as s:
+        message = s.exec(select(Message)).one()
+        assert message.raw == b"raw \x00 bytes \xff"
+        assert message.sent_at == sent and message.sent_at.tzinfo is not None
+        assert message.received_at.tzinfo is not None
+        draft = s.exec(select(Draft)).one()
+        assert draft.start == "2026-10-25T02:30" and draft.title == "Møde"
+
+
+def test_the_pipeline_and_a_version_conflict(database_url, tmp_path):
+    inbox = write_mails(tmp_path / "inbox", {"1.eml": event_mail(), "2.eml": event_mail(title="Andet møde om ledelse",
+                                                                                          msgid="<2@t.example>")})
+    settings = settings_for(database_url, inbox)
+    assert run_once(settings).new_drafts == 2
+    assert run_once(settings).new_drafts == 0
+    with session_scope(open_store(settings)) as s:
+        draft = s.exec(select(Draft)).first()
+        repo.update_draft(s, draft.id, actor="a", action="edited", expected_version=1, values={"title": "Ny"})
+        with pytest.raises(Conflict):
+            repo.update_draft(s, draft.id, actor="b", action="edited", expected_version=1, values={"title": "Anden"})
+        assert s.get(Draft, draft.id).title == "Ny"
+
+
+@pytest.mark.postgres
+def test_two_workers_on_postgresql_take_each_message_once(postgres, tmp_path):
+    url = postgres.create_database("kontakt_workers")
+    inbox = write_mails(tmp_path / "inbox", {f"{n:03}.eml": event_mail(title=f"Møde nummer {n} om ledelse",
+                                                                        msgid=f"<w{n}@t.example>") for n in range(60)})
+    config = tmp_path / "config.toml"
+    config.write_text(f'[mailbox]\nsource = "folder:{inbox}"\n[database]\nurl = "{url}"\n')
+    ensure_schema(open_engine(url))
+    procs = [subprocess.Popen([sys.executable, "-m", "kontakt.cli", "run", "--config", str(config)], cwd=ROOT,
+                              env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(3)]
+    for p in procs:
+        p.communicate(timeout=120)
+    assert any(p.returncode == 0 for p in procs)
+    rerun = subprocess.run([sys.executable, "-m", "kontakt.cli", "run", "--config", str(config)], cwd=ROOT,
+                           capture_output=True, text=True, timeout=120)
+    assert rerun.returncode == 0, rerun.stderr
+    engine = open_engine(url)
+    with session_scope(engine) as s:
+        assert len(s.exec(select(Message)).all()) == 60
+        assert len(s.exec(select(Draft)).all()) == 60
+        assert {m.status for m in s.exec(select(Message)).all()} == {MessageStatus.QUEUED}
