@@ -122,11 +122,12 @@ def list_runs(settings: Settings, limit: int = 50) -> list[Run]:
 def _take_in(session: Session, mailbox: Mailbox, settings: Settings, report: RunReport,
              progress: Callable[[int], None] | None) -> None:
     # first what an earlier, interrupted run stored but never read
+    report.failed += repo.give_up_on_stuck(session, MAX_PARSE_ATTEMPTS)
     for message in repo.unread_messages(session, MAX_PARSE_ATTEMPTS):
         _read(session, message, settings, report)
     for mail in mailbox.fetch_new(repo.seen_refs(session, mailbox.source)):
         report.fetched += 1
-        message, is_new = repo.keep_raw(session, mail.raw, source=mailbox.source, ref=mail.ref)
+        message, is_new = repo.keep_raw(session, mail.raw, source=mailbox.source, ref=mail.ref, fresh_ref=True)
         if is_new:
             report.new_messages += 1
             if mail.truncated:
@@ -135,7 +136,7 @@ def _take_in(session: Session, mailbox: Mailbox, settings: Settings, report: Run
                                     "only its start is kept and it is left in the mailbox")
                 report.failed += 1
             else:
-                _read(session, message, settings, report)
+                _read(session, message, settings, report, counted=True)
         if not mail.truncated:
             mailbox.apply_action(mail.ref)
         if progress:
@@ -154,9 +155,13 @@ def reread_message(session: Session, message: Message, settings: Settings) -> st
     return str(message.status)
 
 
-def _read(session: Session, message: Message, settings: Settings, report: RunReport) -> None:
-    """Parse one stored message and queue its drafts, or record why it failed."""
-    repo.start_attempt(session, message)
+def _read(session: Session, message: Message, settings: Settings, report: RunReport, *, counted: bool = False) -> None:
+    """Parse one stored message and queue its drafts, or record why it failed.
+
+    `counted`: the attempt was counted when the message was stored (saves a commit per new mail).
+    """
+    if not counted:
+        repo.start_attempt(session, message)
     try:
         with time_limit(PARSE_TIME_LIMIT_SECONDS):
             parsed = parsers.extract(message.raw or b"", tz=settings.timezone)

@@ -51,21 +51,26 @@ def seen_refs(session: Session, source: str) -> set[str]:
     return set(session.exec(select(SeenMail.ref).where(SeenMail.source == source)).all())
 
 
-def keep_raw(session: Session, raw: bytes, *, source: str, ref: str) -> tuple[Message, bool]:
+def keep_raw(session: Session, raw: bytes, *, source: str, ref: str, fresh_ref: bool = False) -> tuple[Message, bool]:
     """Store the raw bytes once and note the mailbox item as seen; commit.
 
     Returns the message and whether it is new. The same bytes from another
     item (delivered twice) are not stored again: the item points at the first copy.
+    `fresh_ref`: the caller knows the item is not in the ledger yet (it was
+    filtered by `seen_refs` under the pipeline lock), so it is not looked up.
     """
     digest = sha256(raw)
     message = session.exec(select(Message).where(Message.sha256 == digest)).first()
     is_new = message is None
     if message is None:
-        message = Message(sha256=digest, raw=raw, size=len(raw), source=source, source_ref=ref)
+        # counted as one read attempt already: it is read right after this commit
+        message = Message(sha256=digest, raw=raw, size=len(raw), source=source, source_ref=ref, attempts=1)
         session.add(message)
         session.flush()
-    if session.exec(select(SeenMail).where(SeenMail.source == source, SeenMail.ref == ref)).first() is None:
-        session.add(SeenMail(source=source, ref=ref, message_pk=message.id))
+    if not fresh_ref and session.exec(select(SeenMail).where(SeenMail.source == source, SeenMail.ref == ref)).first():
+        session.commit()
+        return message, is_new
+    session.add(SeenMail(source=source, ref=ref, message_pk=message.id))
     session.commit()
     return message, is_new
 
@@ -78,6 +83,16 @@ def unread_messages(session: Session, max_attempts: int = 3) -> Sequence[Message
         .order_by(col(Message.id))
     )
     return session.exec(stmt).all()
+
+
+def give_up_on_stuck(session: Session, max_attempts: int) -> int:
+    """Mark failed the messages whose reading ended the worker `max_attempts` times; commit."""
+    stuck = session.exec(select(Message).where(Message.status == MessageStatus.RECEIVED,
+                                               Message.attempts >= max_attempts)).all()
+    for message in stuck:
+        record_failure(session, message, f"reading this message stopped the worker {message.attempts} times "
+                                         "(a crash or a kill while reading it); it is kept for a person to look at")
+    return len(stuck)
 
 
 def start_attempt(session: Session, message: Message) -> None:

@@ -7,7 +7,10 @@ message until `kontakt db upgrade` has run: a migration is a deliberate step.
 
 from __future__ import annotations
 
-import time
+import fcntl
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -49,8 +52,31 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
     return before, head_revision()
 
 
+@contextmanager
+def _creation_lock(engine: Engine) -> Iterator[None]:
+    """Processes meeting a new SQLite file at once take turns (SQLite's DDL is not atomic here).
+
+    PostgreSQL needs none: its DDL is transactional and the migration holds its own locks.
+    """
+    database = engine.url.database if engine.url.get_backend_name() == "sqlite" else None
+    if not database or database == ":memory:":
+        yield
+        return
+    fd = os.open(f"{database}.schema.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # blocking: creating a schema takes well under a second
+        yield
+    finally:
+        os.close(fd)
+
+
 def ensure_schema(engine: Engine) -> None:
     """Create the schema in an empty database; refuse an out-of-date one."""
+    with _creation_lock(engine):
+        _ensure_schema(engine)
+
+
+def _ensure_schema(engine: Engine) -> None:
     try:
         current = current_revision(engine)
         tables = set(sa.inspect(engine).get_table_names())
@@ -60,23 +86,8 @@ def ensure_schema(engine: Engine) -> None:
     if current == head:
         return
     if current is None and not (tables - {"alembic_version"}):
-        try:
-            upgrade(engine)
-        except StoreError:
-            _wait_for_other_creator(engine, head)
+        upgrade(engine)
         return
     raise SchemaOutOfDate(f"the database schema is at revision {current or '(none)'}, this kontakt needs {head}: "
                           "run `kontakt db upgrade` (after a backup)")
 
-
-def _wait_for_other_creator(engine: Engine, head: str, seconds: float = 30.0) -> None:
-    """Two processes met an empty database at once: the other one is creating it; wait for it to finish."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            if current_revision(engine) == head:
-                return
-        except sa.exc.SQLAlchemyError:
-            pass
-        time.sleep(0.2)
-    raise StoreError("the database schema could not be created (another process may have failed creating it)")

@@ -159,3 +159,24 @@ def test_missing_mail_folder_is_a_clear_error(make_config):
     result = CliRunner().invoke(main, ["run", "--config", str(config)])
     assert result.exit_code == 1
     assert "does-not-exist: no such folder" in result.output
+
+
+def test_a_message_that_keeps_killing_the_reader_ends_failed_not_retried_forever(make_config, inbox):
+    from sqlmodel import select
+
+    from kontakt.pipeline import MAX_PARSE_ATTEMPTS, open_store, run_once
+    from kontakt.settings import load_settings
+    from store import Message, MessageStatus, repo, session_scope
+
+    config = make_config()
+    settings = load_settings(config)
+    with session_scope(open_store(settings)) as s:  # as if the reader died on it, again and again
+        message, _ = repo.keep_raw(s, b"Subject: x\r\n\r\nkills the reader", source="test", ref="x")
+        message.attempts = MAX_PARSE_ATTEMPTS
+        s.add(message)
+        s.commit()
+    report = run_once(settings)
+    assert report.failed == 1
+    with session_scope(open_store(settings)) as s:
+        stuck = s.exec(select(Message).where(Message.source == "test")).one()
+        assert stuck.status == MessageStatus.FAILED and "stopped the worker" in stuck.error

@@ -218,7 +218,7 @@ def test_two_runs_started_together(server, imap_config, child_env):
     codes = sorted(p.returncode for p in procs)
     assert codes in ([0, 0], [0, 1])
     if codes == [0, 1]:
-        assert any("another kontakt run is in progress" in err for _, err in results)
+        assert any("another kontakt run is in progress" in err for _, err in results), results
     assert counts(config) == (40, 40)
     with session_scope(open_store(load_settings(config))) as s:
         outcomes = sorted(r.outcome for r in s.exec(select(Run)).all())

@@ -1,0 +1,169 @@
+#!/usr/bin/env python3
+"""The whole pipeline at volume, against a Dovecot started for the benchmark.
+
+    python bench/ingest.py [--n 5000] [--small 1000] [--corpus ../shared/corpus/dev] [--no-postgres]
+
+Measures, on the same N messages (the dev corpus cycled, each copy with its own
+Message-ID so every one is new): a bare imapclient fetch (transfer cost),
+extraction alone in memory (parsing cost), bare spacy.blank("da") tokenisation
+of the text (the floor for any spaCy reading), and `kontakt run` end to end into
+SQLite and PostgreSQL; then a second run with no new mail (the nightly no-op),
+and peak RSS at N and at the small N. Everything runs pinned to one core.
+Prints figures; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.support import dovecot as dv  # noqa: E402
+from tests.support.postgres import Postgres, postgres_bin  # noqa: E402
+
+KONTAKT = [sys.executable, "-m", "kontakt.cli"]
+
+
+def messages(corpus: Path, n: int) -> list[bytes]:
+    seeds = [p.read_bytes() for p in sorted(corpus.glob("*.eml"))]
+    out = []
+    for i in range(n):
+        raw = seeds[i % len(seeds)]
+        raw = re.sub(rb"(?im)^Message-ID:[^\r\n]*", b"Message-ID: <bench-%d@bench.example>" % i, raw, count=1)
+        out.append(b"X-Bench-Copy: %d\r\n" % i + raw)
+    return out
+
+
+def one_core() -> list[str]:
+    core = sorted(os.sched_getaffinity(0))[0]
+    os.sched_setaffinity(0, {core})
+    return ["taskset", "-c", str(core)] if shutil.which("taskset") else []
+
+
+def timed_child(cmd: list[str], env: dict[str, str]) -> tuple[float, float, int]:
+    """(wall seconds, peak RSS MB, exit status) of a child process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    if status:
+        sys.stderr.write(proc.stderr.read().decode(errors="replace")[-2000:])
+    return elapsed, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)
+
+
+def bare_fetch(server: dv.Dovecot, batch: int = 200) -> tuple[int, float]:
+    import imapclient
+
+    start = time.perf_counter()
+    client = imapclient.IMAPClient("127.0.0.1", port=server.port, ssl=False)
+    client.login(dv.USER, dv.PASSWORD)
+    client.select_folder("INBOX", readonly=True)
+    uids = client.search("ALL")
+    count = 0
+    for i in range(0, len(uids), batch):
+        count += len(client.fetch(uids[i:i + batch], ["BODY.PEEK[]"]))
+    client.logout()
+    return count, time.perf_counter() - start
+
+
+def pipeline(url: str, server: dv.Dovecot, work: Path, pin: list[str], label: str) -> dict[str, float]:
+    config = work / f"{label}.toml"
+    config.write_text(f'[mailbox]\nsource = "{server.url()}"\npassword_env = "BENCH_IMAP_PASSWORD"\nbatch_size = 200\n'
+                      f'[database]\nurl = "{url}"\n')
+    env = dict(os.environ, BENCH_IMAP_PASSWORD=dv.PASSWORD, PYTHONPATH=str(ROOT))
+    wall, rss, status = timed_child(pin + KONTAKT + ["run", "--config", str(config)], env)
+    noop, noop_rss, noop_status = timed_child(pin + KONTAKT + ["run", "--config", str(config)], env)
+    return {"wall": wall, "rss": rss, "status": status, "noop": noop, "noop_status": noop_status}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n", type=int, default=5000)
+    ap.add_argument("--small", type=int, default=1000)
+    ap.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus" / "dev")
+    ap.add_argument("--no-postgres", action="store_true")
+    args = ap.parse_args()
+    pin = one_core()
+    mails = messages(args.corpus, args.n)
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    print(f"machine: {cpu}, {os.cpu_count()} cores (benchmark pinned to one), Python {platform.python_version()}")
+    print(f"messages: {args.n} ({sum(map(len, mails)) / 2**20:.1f} MB), cycled from {args.corpus}")
+
+    work = Path(tempfile.mkdtemp(prefix="kontakt-bench-"))
+    server = dv.Dovecot().start()
+    small = dv.Dovecot().start()
+    pg = None
+    try:
+        start = time.perf_counter()
+        server.add_many(mails)
+        small.add_many(mails[: args.small])
+        print(f"loading Dovecot (Maildir writes): {time.perf_counter() - start:.1f} s")
+
+        count, seconds = bare_fetch(server)
+        fetch_rate = count / seconds
+
+        import parsers
+        from parsers.nlp import build_nlp
+
+        build_nlp()
+        start = time.perf_counter()
+        texts = [parsers.extract(raw).text for raw in mails]
+        extract_rate = len(mails) / (time.perf_counter() - start)
+
+        import spacy
+
+        blank = spacy.blank("da")
+        start = time.perf_counter()
+        for text in texts:
+            blank(text)
+        token_rate = len(texts) / (time.perf_counter() - start)
+
+        sqlite = pipeline(f"sqlite:///{work / 'bench.db'}", server, work, pin, "sqlite")
+        small_run = pipeline(f"sqlite:///{work / 'small.db'}", small, work, pin, "small")
+        postgres = None
+        if not args.no_postgres and postgres_bin() is not None:
+            pg = Postgres().start()
+            postgres = pipeline(pg.create_database("bench"), server, work, pin, "postgres")
+
+        print()
+        print(f"{'step':44s} {'msgs/s':>8s}")
+        print(f"{'bare imapclient fetch (transfer)':44s} {fetch_rate:8.0f}")
+        print(f"{'extraction alone, in memory (parsing)':44s} {extract_rate:8.0f}")
+        floor = 'spacy.blank("da") tokenisation (floor)'
+        print(f"{floor:44s} {token_rate:8.0f}")
+        rows = [("kontakt run -> SQLite", sqlite)] + ([("kontakt run -> PostgreSQL", postgres)] if postgres else [])
+        for label, r in rows:
+            rate = args.n / r["wall"]
+            print(f"{label + ' (incl. start-up)':44s} {rate:8.0f}   peak RSS {r['rss']:.0f} MB"
+                  f"{'' if r['status'] == 0 else '   FAILED'}")
+        print()
+        print(f"pipeline / extraction alone (SQLite): {args.n / sqlite['wall'] / extract_rate:.2f}")
+        if postgres:
+            print(f"pipeline / extraction alone (PostgreSQL): {args.n / postgres['wall'] / extract_rate:.2f}")
+        print(f"extraction / tokenisation: {extract_rate / token_rate:.2f}")
+        print(f"no-new-mail run (SQLite, incl. start-up): {sqlite['noop']:.2f} s"
+              + (f"; PostgreSQL: {postgres['noop']:.2f} s" if postgres else ""))
+        growth = (sqlite["rss"] - small_run["rss"]) / small_run["rss"] * 100
+        print(f"peak RSS: N={args.small}: {small_run['rss']:.0f} MB, N={args.n}: {sqlite['rss']:.0f} MB "
+              f"({growth:+.0f} %)")
+    finally:
+        server.cleanup()
+        small.cleanup()
+        if pg:
+            pg.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
