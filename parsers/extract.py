@@ -276,7 +276,8 @@ def build_event(seg: list[Line], when: When, all_lines: list[Line], subject: str
     elif online and platform:
         put(event, "place", platform, online_evidence or platform, 0.6)
     event.online = online
-    event.confidence["online"] = 0.8 if online_evidence else 0.6
+    # not online: sure when there is a street address and no online words, unsure when there is no place at all
+    event.confidence["online"] = 0.8 if online_evidence else (0.85 if place and f.looks_like_address(str(place.value)) else 0.6)
     if online_evidence:
         event.evidence["online"] = online_evidence
     reg = f.find_registration(seg, sender_address)
