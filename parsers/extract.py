@@ -280,17 +280,8 @@ def build_event(seg: list[Line], when: When, all_lines: list[Line], subject: str
     event.confidence["online"] = 0.8 if online_evidence else (0.85 if place and f.looks_like_address(str(place.value)) else 0.6)
     if online_evidence:
         event.evidence["online"] = online_evidence
-    reg = f.find_registration(seg, sender_address)
-    if reg is None and links:
-        reg = _registration_from_links(links, seg)
-    if reg:
-        put(event, "registration", reg.value, reg.evidence, reg.confidence)
-    deadline = find_deadline(seg, sent, event.start)
-    if deadline:
-        put(event, "registration_deadline", *deadline)
-    audience = f.find_audience(seg)
-    if audience:
-        put(event, "audience", audience.value, audience.evidence, audience.confidence)
+    reg = f.find_registration(seg) or (_registration_from_links(links, seg) if links else None)
+    fill_details(event, seg, sent, reg)
     label = f.labelled(seg, "organizer")
     if label:
         put(event, "organizer", label[1], label[1], 0.9)
@@ -300,6 +291,18 @@ def build_event(seg: list[Line], when: When, all_lines: list[Line], subject: str
     if when.all_day:
         event.evidence["all_day"] = when.evidence
     return event
+
+
+def fill_details(event: Event, lines: list[Line], sent: datetime | None, registration: f.Found | None) -> None:
+    """Registration, its deadline and the audience: read alike from a mail's lines or an invite's description."""
+    if registration:
+        put(event, "registration", registration.value, registration.evidence, registration.confidence)
+    deadline = find_deadline(lines, sent, event.start)
+    if deadline:
+        put(event, "registration_deadline", *deadline)
+    audience = f.find_audience(lines)
+    if audience:
+        put(event, "audience", audience.value, audience.evidence, audience.confidence)
 
 
 def put(event: Event, name: str, value: object, evidence: str, confidence: float) -> None:
@@ -481,14 +484,7 @@ def events_from_calendar(text: str, tz: str, body: Body, subject: str, sent: dat
             event.evidence["online"] = evidence
             event.confidence["online"] = 0.8
         reg = f.find_registration(description_lines) or (f.Found(ce.url, ce.url, 0.8) if ce.url else None)
-        if reg:
-            put(event, "registration", reg.value, reg.evidence, reg.confidence)
-        deadline = find_deadline(description_lines, sent, event.start)
-        if deadline:
-            put(event, "registration_deadline", *deadline)
-        audience = f.find_audience(description_lines)
-        if audience:
-            put(event, "audience", audience.value, audience.evidence, audience.confidence)
+        fill_details(event, description_lines, sent, reg)
         desc_org = _organiser(split_body(ce.description or ""), description_lines, None)
         if desc_org[0]:
             put(event, "organizer", *desc_org)

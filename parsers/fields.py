@@ -252,7 +252,7 @@ def _contact(text: str) -> str | None:
     return m.group(0) if m else None
 
 
-def find_registration(lines: list[Line], sender_address: str | None = None) -> Found | None:
+def find_registration(lines: list[Line]) -> Found | None:
     hit = labelled(lines, "registration")
     if hit:
         value = _contact(hit[1])

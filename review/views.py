@@ -24,6 +24,13 @@ DECISIONS = {
 }
 
 
+def _get_or_404(session: Session, model: type, key: int, noun: str) -> Any:
+    row = session.get(model, key)
+    if row is None:
+        raise ReviewError(404, f"Der er ingen {noun} nummer {key}.")
+    return row
+
+
 def _safe_next(target: str | None) -> str:
     return target if target and target.startswith("/") and not target.startswith("//") else "/"
 
@@ -94,19 +101,14 @@ def _draft_context(session: Session, draft: Draft, form: dict[str, Any] | None =
 @router.get("/drafts/{draft_id}")
 def draft_page(request: Request, draft_id: int, user: User = Depends(current_user),
                session: Session = Depends(db)) -> Response:
-    draft = session.get(Draft, draft_id)
-    if draft is None:
-        raise ReviewError(404, f"Der er ingen kladde nummer {draft_id}.")
-    return render(request, "draft.html", _draft_context(session, draft))
+    return render(request, "draft.html", _draft_context(session, _get_or_404(session, Draft, draft_id, "kladde")))
 
 
 @router.post("/drafts/{draft_id}")
 async def save_draft(request: Request, draft_id: int, user: User = Depends(current_user),
                      session: Session = Depends(db)) -> Response:
     form = await checked_form(request)
-    draft = session.get(Draft, draft_id)
-    if draft is None:
-        raise ReviewError(404, f"Der er ingen kladde nummer {draft_id}.")
+    draft = _get_or_404(session, Draft, draft_id, "kladde")
     action = form.get("action", "save")
     try:
         version = int(form.get("version", ""))
@@ -166,9 +168,7 @@ def failed_page(request: Request, user: User = Depends(current_user), session: S
 @router.get("/messages/{message_id}")
 def message_page(request: Request, message_id: int, user: User = Depends(current_user),
                  session: Session = Depends(db)) -> Response:
-    message = session.get(Message, message_id)
-    if message is None:
-        raise ReviewError(404, f"Der er ingen mail nummer {message_id}.")
+    message = _get_or_404(session, Message, message_id, "mail")
     parsed = reread(message) if message.raw else None
     raw_text = (message.raw or b"")[:200_000].decode("utf-8", "replace")
     return render(request, "message.html", {"message": message, "parsed": parsed, "raw_text": raw_text,
@@ -181,9 +181,7 @@ async def retry_message(request: Request, message_id: int, user: User = Depends(
     await checked_form(request)
     from kontakt.pipeline import reread_message
 
-    message = session.get(Message, message_id)
-    if message is None:
-        raise ReviewError(404, f"Der er ingen mail nummer {message_id}.")
+    message = _get_or_404(session, Message, message_id, "mail")
     outcome = reread_message(session, message, request.app.state.settings)
     flash(request, {"queued": "Mailen er læst igen, og kladderne er i køen.", "not_event": "Mailen er læst igen: "
                     "den indeholder ikke et arrangement.", "failed": "Mailen kunne stadig ikke læses."}.get(outcome, outcome))
