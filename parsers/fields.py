@@ -290,6 +290,3 @@ def find_audience(lines: list[Line]) -> Found | None:
                 return Found(value[0].upper() + value[1:], m.group("aud"), confidence)
     return None
 
-
-def sender_domain(address: str | None) -> str | None:
-    return address.rsplit("@", 1)[1].lower() if address and "@" in address else None
