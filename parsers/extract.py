@@ -40,8 +40,11 @@ def extract(raw: bytes, *, tz: str = "Europe/Copenhagen") -> ParsedMail:
         raise ParseError(f"the MIME structure could not be read: {exc.__class__.__name__}") from exc
     html = "\n".join(mime.html) if mime.html else None
     plain = "\n".join(p for p in mime.plain if p.strip())
-    text = plain if plain.strip() else (html_to_text(html) if html else "")
-    links = html_to_text(html) if html and plain.strip() else ""  # link targets only the HTML has
+    html_text = html_to_text(html) if html else ""
+    # a text part far shorter than the HTML is a stub ("view this mail in a browser"): read the HTML
+    use_html = bool(html_text) and len(plain.strip()) < 0.5 * len(html_text.strip())
+    text = html_text if use_html else plain
+    links = html_text if not use_html else ""  # link targets only the HTML part has
     attachments = [read_attachment(a) for a in mime.attachments[:20]]
     if not text.strip() and not mime.subject and not any(a.text for a in attachments):
         raise ParseError("no readable text: no body, subject or attachment that could be read")

@@ -83,6 +83,15 @@ SUBJECT_PREFIX = re.compile(r"^\s*(?:(?:" + "|".join(MAILTEXT["subject_prefixes"
 NUMBERING = re.compile(r"^\s*(?:\d{1,2}[).]|[•*\-–]|[A-Za-z]\))\s+")
 
 
+SUBJECT_BOILERPLATE = {w.lower() for w in MAILTEXT["subject_boilerplate"]}
+TITLE_STOP = {"i", "på", "den", "d.", "kl.", "kl", "fra", "til", "for", "med", "og", "om", "hos", "ved", "den", "som"}
+_WEEKDAY_OR_DATE = r"(?:mandag|tirsdag|onsdag|torsdag|fredag|lørdag|søndag|den|d\.|\d)"
+TITLE_FROM_VERB = re.compile(
+    r"\b(?:vi afholder|vi holder|inviterer til|afholder|arrangerer)\s+(?:et|en|vores|et åbent|en åben)\s+"
+    r"(?P<title>[a-zæøå][\wæøå-]*(?:\s+(?!" + _WEEKDAY_OR_DATE + r")[\wæøå-]+){0,6}?)"
+    r"(?=\s+" + _WEEKDAY_OR_DATE + r"|\s+(?:fra|kl\.?)\s|[,.]|$)", re.IGNORECASE)
+
+
 def clean_subject(subject: str) -> str:
     s = SUBJECT_PREFIX.sub("", subject or "").strip()
     s = re.sub(r"\s*[–-]\s*\d{1,2}[./]\d{1,2}(?:[./]\d{2,4})?\s*$", "", s)  # "– 30.10" at the end
@@ -142,8 +151,17 @@ def find_title(lines: list[Line], anchor_index: int | None, subject: str) -> Fou
     titles = [h for h in titles if "ledelsesugen" not in h.lower()] or titles
     if titles:
         return Found(titles[0], titles[0], 0.75)
+    for ln in lines:  # "Vi afholder et frokostmøde om digital ledelse torsdag …"
+        m = TITLE_FROM_VERB.search(ln.text)
+        if m:
+            words = m.group("title").split()
+            while words and (words[-1].lower() in TITLE_STOP or re.fullmatch(r"[\d.]+", words[-1])):
+                words.pop()
+            if len(words) >= 2:
+                title = " ".join(words)
+                return Found(title[0].upper() + title[1:], title, 0.5)
     s = clean_subject(subject)
-    if re.search(r"[a-zæøå]{3}", s, re.IGNORECASE):
+    if re.search(r"[a-zæøå]{3}", s, re.IGNORECASE) and s.lower() not in SUBJECT_BOILERPLATE:
         return Found(s, subject, 0.45)
     return None
 

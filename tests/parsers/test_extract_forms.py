@@ -187,3 +187,23 @@ Emne: Arrangement: Ledelse med mening
 def test_empty_message_is_a_clear_parse_error():
     with pytest.raises(ParseError, match="empty"):
         extract(b"")
+
+
+def test_prose_only_mail_takes_its_title_from_the_sentence():
+    text = """Hej,
+
+Vi afholder et frokostmøde om digital ledelse torsdag d. 29.10.26 fra 12:00 til 13:30 i Kantinen på Sundby Rådhus, \
+Rådhusvej 4, 4300 Holbæk. Tilmelding via https://sundby.example/frokost senest 22/10.
+
+Mvh Anne
+Sundby Kommune
+"""
+    event = extract(mails.plain(text=text, subject="Ledelsesugen")).events[0]
+    assert event.title == "Frokostmøde om digital ledelse"
+    assert (event.start, event.end, event.registration_deadline) == ("2026-10-29T12:00", "2026-10-29T13:30", "2026-10-22")
+    assert event.place.endswith("Rådhusvej 4, 4300 Holbæk")
+
+
+def test_a_stub_text_part_gives_way_to_the_html():
+    parsed = extract(mails.alternative(text="Se mailen i en browser.\n"))
+    check_event(parsed)
