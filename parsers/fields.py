@@ -226,13 +226,30 @@ def find_place(lines: list[Line]) -> Found | None:
             if value and not ONLINE_WORD.fullmatch(value) and "ledelsesugen" not in value.lower() and (
                     looks_like_address(value) or re.match(r"[A-ZÆØÅ]", value)):
                 return Found(value, m.group("place"), 0.7 if looks_like_address(value) else 0.55)
-    for ln in paras:  # an address in a line of its own, or after "på"
+    for ln in paras:  # an address in a line of its own, after "på", or after the date and time
         if POSTCODE_TOWN.search(ln.text) and STREET_NUMBER.search(ln.text) and not label_of(ln.text):
             m = ADDRESS_AFTER_PREP.search(ln.text)
-            value = m.group("place") if m else re.split(r"\.\s", ln.text.strip())[0]
-            if len(value) < 150:
+            value = m.group("place") if m else _address_segments(ln.text)
+            if value and len(value) < 150:
                 return Found(_strip_place(value), value, 0.5)
     return None
+
+
+def _address_segments(line: str) -> str | None:
+    """"Tirsdag 27. oktober, kl. 19-21, Folkets Hus, Vestergade 3, 6700 Esbjerg" -> the venue and address."""
+    from parsers.danish_time import find_dates, find_times
+
+    sentence = next((part for part in re.split(r"(?<=[a-zæøå0-9])\.\s+(?=[A-ZÆØÅ])", line) if POSTCODE_TOWN.search(part)), line)
+    segments = [seg.strip() for seg in sentence.split(",")]
+    end = next((i for i, seg in enumerate(segments) if POSTCODE_TOWN.search(seg)), None)
+    if end is None:
+        return None
+    start = 0
+    for i, seg in enumerate(segments[:end]):
+        if find_dates(seg) or find_times(seg) or re.search(r"\d{1,2}\.\s*(?:jan|feb|mar|apr|maj|jun|jul|aug|sep|okt|nov|dec)", seg, re.I):
+            start = i + 1
+    value = ", ".join(segments[start:end + 1]).strip(" .")
+    return value or None
 
 
 def find_online(lines: list[Line], place: Found | None) -> tuple[bool, str | None, str | None]:

@@ -207,3 +207,18 @@ Sundby Kommune
 def test_a_stub_text_part_gives_way_to_the_html():
     parsed = extract(mails.alternative(text="Se mailen i en browser.\n"))
     check_event(parsed)
+
+
+def test_an_address_after_the_date_and_time_on_one_line():
+    text = """Hej
+
+Foredrag: Ledelse i krisetider
+
+Tirsdag 27. oktober 2026, kl. 19.00-21.00, Folkets Hus, Vestergade 3, 6700 Esbjerg
+
+Hilsen
+Esbjerg Kommune
+"""
+    event = extract(mails.plain(text=text)).events[0]
+    assert event.place == "Folkets Hus, Vestergade 3, 6700 Esbjerg"
+    assert (event.start, event.end) == ("2026-10-27T19:00", "2026-10-27T21:00")
