@@ -12,6 +12,7 @@ import binascii
 import email
 import email.policy
 import logging
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.header import decode_header, make_header
@@ -83,10 +84,21 @@ def header_text(value: object) -> str:
     return " ".join(text.split())[:2000]
 
 
+MAX_FULL_PARSE_BYTES = 8 * 1024 * 1024
+# a long run of base64 lines: an attachment's body, which is never read past the size cap anyway
+LONG_BASE64_RUN = re.compile(rb"(?:[A-Za-z0-9+/=]{40,}\r?\n){2000,}")
+
+
 def read_mime(raw: bytes) -> MimeMail:
     """Everything the extractor needs from the MIME structure."""
+    skipped = False
+    if len(raw) > MAX_FULL_PARSE_BYTES:  # keep memory bounded: drop huge encoded bodies before parsing
+        raw, count = LONG_BASE64_RUN.subn(b"", raw)
+        skipped = count > 0
     msg = email.message_from_bytes(raw, policy=email.policy.compat32)
     mail = MimeMail()
+    if skipped:
+        mail.warnings.append(f"encoded parts over {MAX_FULL_PARSE_BYTES // 2**20} MB were not read")
     mail.headers = {}
     for name, value in msg.items()[:500]:
         mail.headers.setdefault(name.lower(), header_text(value))
