@@ -56,18 +56,14 @@ def run_once(settings: Settings, *, trigger: str = "manual",
              progress: Callable[[int], None] | None = None) -> RunReport:
     """Take in new mail from the configured source and queue its events. Recorded as a Run."""
     try:
-        lock = pipeline_lock(settings)
-        lock.__enter__()
+        with pipeline_lock(settings):  # only taking the lock raises LockedError
+            return _run_locked(settings, trigger, progress)
     except LockedError as exc:  # recorded too: "why did nothing happen at 02:00?" has an answer
         with session_scope(open_store(settings)) as session:
             session.add(Run(trigger=trigger, source=_public_source(settings.mailbox.source), outcome="skipped",
                             finished_at=utcnow(), error=str(exc)))
             session.commit()
         raise
-    try:
-        return _run_locked(settings, trigger, progress)
-    finally:
-        lock.__exit__(None, None, None)
 
 
 def _run_locked(settings: Settings, trigger: str, progress: Callable[[int], None] | None) -> RunReport:

@@ -26,10 +26,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 import parsers
 from kontakt.settings import Settings
-from review import mailview
-from review.forms import check_draft
-from store import Conflict, Draft, DraftStatus, Message, MessageStatus, NotFound, StoreError, User, repo
-from store.users import authenticate
+from store import Draft, DraftStatus, Message, MessageStatus, User
 
 HERE = Path(__file__).parent
 LOW_CONFIDENCE = 0.6
@@ -198,4 +195,4 @@ def reread(message: Message) -> parsers.ParsedMail | None:
         return None
 
 
-__all__ = ["create_app", "render", "ReviewError", "NotFound", "Conflict", "StoreError", "check_draft", "mailview"]
+__all__ = ["create_app", "render", "ReviewError"]

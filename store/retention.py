@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from store.models import Draft, DraftChange, DraftStatus, Message, MessageStatus, PurgeRecord, utcnow
 

@@ -9,7 +9,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta
 from pathlib import Path
 
 import imapclient
@@ -23,7 +22,7 @@ from kontakt.pipeline import open_store, run_once
 from kontakt.settings import load_settings
 from store import Draft, Message, MessageStatus, Run, session_scope
 from tests.support import dovecot as dv
-from tests.support.mail import CPH_SUMMER, event_mail
+from tests.support.mail import event_mail
 
 pytestmark = pytest.mark.dovecot
 

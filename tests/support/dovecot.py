@@ -15,7 +15,6 @@ from __future__ import annotations
 import mailbox
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
