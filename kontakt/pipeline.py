@@ -8,11 +8,13 @@ message that kills the reader cannot stall the queue forever).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import signal
 import threading
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import TypeVar
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -20,7 +22,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 import parsers
-from intake import Mailbox, open_mailbox
+from intake import Mailbox, RawMail, open_mailbox
 from kontakt.errors import KontaktError, LockedError
 from kontakt.locking import pipeline_lock
 from kontakt.settings import Settings
@@ -31,6 +33,7 @@ from store.models import PurgeRecord, utcnow
 log = logging.getLogger(__name__)
 
 MAX_PARSE_ATTEMPTS = 3
+T = TypeVar("T")
 PARSE_TIME_LIMIT_SECONDS = 30
 
 
@@ -119,24 +122,60 @@ def _take_in(session: Session, mailbox: Mailbox, settings: Settings, report: Run
              progress: Callable[[int], None] | None) -> None:
     # first what an earlier, interrupted run stored but never read
     report.failed += repo.give_up_on_stuck(session, MAX_PARSE_ATTEMPTS)
+    known = threads.KnownMail.load(session)
     for message in repo.unread_messages(session, MAX_PARSE_ATTEMPTS):
-        _read(session, message, settings, report)
-    for mail in mailbox.fetch_new(repo.seen_refs(session, mailbox.source)):
-        report.fetched += 1
-        message, is_new = repo.keep_raw(session, mail.raw, source=mailbox.source, ref=mail.ref, fresh_ref=True)
-        if is_new:
-            report.new_messages += 1
-            if mail.truncated:
-                repo.record_failure(session, message, f"the message is {mail.size:,} bytes, over the limit of "
-                                    f"{settings.mailbox.max_message_bytes:,} ([mailbox] max_message_bytes); "
-                                    "only its start is kept and it is left in the mailbox")
-                report.failed += 1
-            else:
-                _read(session, message, settings, report, counted=True)
-        if not mail.truncated:
-            mailbox.apply_action(mail.ref)
+        _read(session, message, settings, report, known=known)
+    mails = mailbox.fetch_new(repo.seen_refs(session, mailbox.source))
+    for batch in _batches(mails, settings.mailbox.batch_size):
+        # 1. every raw message of the batch is committed before any of them is read
+        kept = repo.keep_raw_many(session, [(mail.ref, mail.raw) for mail in batch], source=mailbox.source)
+        stored = [(mail, message, is_new) for mail, (message, is_new) in zip(batch, kept)]
+        report.fetched += len(batch)
+        fresh = [(mail, message) for mail, message, is_new in stored if is_new]
+        report.new_messages += len(fresh)
+        # 2. read them and queue their drafts: one commit for the batch, or mail by mail if that fails
+        before = dataclasses.replace(report, drafts=list(report.drafts))
+        try:
+            with repo.deferred_commits(session):
+                for mail, message in fresh:
+                    _take_one(session, mail, message, settings, report, known)
+        except Exception:
+            session.rollback()
+            log.warning("a batch could not be stored in one go; storing its mails one by one")
+            known = threads.KnownMail.load(session)  # what the failed batch remembered was rolled back
+            report.__dict__.update(dataclasses.replace(before, drafts=list(before.drafts)).__dict__)
+            for mail, message in fresh:
+                session.refresh(message)
+                if message.status == MessageStatus.RECEIVED:
+                    _take_one(session, mail, message, settings, report, known)
+        # 3. only now the mailbox actions
+        for mail, _, _ in stored:
+            if not mail.truncated:
+                mailbox.apply_action(mail.ref)
         if progress:
-            progress(1)
+            progress(len(batch))
+
+
+def _take_one(session: Session, mail: RawMail, message: Message, settings: Settings, report: RunReport,
+              known: threads.KnownMail) -> None:
+    if mail.truncated:
+        repo.record_failure(session, message, f"the message is {mail.size:,} bytes, over the limit of "
+                            f"{settings.mailbox.max_message_bytes:,} ([mailbox] max_message_bytes); "
+                            "only its start is kept and it is left in the mailbox")
+        report.failed += 1
+    else:
+        _read(session, message, settings, report, counted=True, known=known)
+
+
+def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    batch: list[T] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def reread_message(session: Session, message: Message, settings: Settings) -> str:
@@ -151,10 +190,12 @@ def reread_message(session: Session, message: Message, settings: Settings) -> st
     return str(message.status)
 
 
-def _read(session: Session, message: Message, settings: Settings, report: RunReport, *, counted: bool = False) -> None:
+def _read(session: Session, message: Message, settings: Settings, report: RunReport, *, counted: bool = False,
+          known: threads.KnownMail | None = None) -> None:
     """Parse one stored message and queue its drafts, or record why it failed.
 
     `counted`: the attempt was counted when the message was stored (saves a commit per new mail).
+    `known`: what the run already knows of the store (loaded once per run; else loaded here).
     """
     if not counted:
         repo.start_attempt(session, message)
@@ -176,8 +217,10 @@ def _read(session: Session, message: Message, settings: Settings, report: RunRep
         log.error("message %s: internal error\n%s", message.id, traceback.format_exc())
         return
     try:
-        drafts = _queue(session, message, parsed, settings, report)
+        drafts = _queue(session, message, parsed, settings, report, known or threads.KnownMail.load(session))
     except Exception as exc:  # what was read could not be stored: keep the mail, say why
+        if repo.in_deferred(session):
+            raise  # the batch is redone mail by mail, where this mail's failure is recorded alone
         session.rollback()
         repo.record_failure(session, message, f"what was read could not be stored: {exc.__class__.__name__}: {exc}")
         report.failed += 1
@@ -188,13 +231,11 @@ def _read(session: Session, message: Message, settings: Settings, report: RunRep
 
 
 def _queue(session: Session, message: Message, parsed: parsers.ParsedMail, settings: Settings,
-           report: RunReport) -> list[Draft]:
+           report: RunReport, known: threads.KnownMail) -> list[Draft]:
     """New drafts, or a linked duplicate, or a correction applied to the thread's earlier drafts."""
-    original = threads.same_message_elsewhere(session, message, parsed.message_id)
+    original = known.same_message(message, parsed.message_id)
     if original is None and parsed.is_event_submission:
-        twins = [threads.same_event(session, e, message) for e in parsed.events]
-        if all(twins):
-            original = session.get(Message, twins[0].message_pk)
+        original = known.same_events(message, parsed.events)
     if original is not None:
         repo.record_duplicate(session, message, parsed, original)
         return []
@@ -214,7 +255,9 @@ def _queue(session: Session, message: Message, parsed: parsers.ParsedMail, setti
                                   note=f"changed by a reply: {message.message_id or message.id}")
                 report.updated_drafts += 1
             return []
-    return repo.record_parsed(session, message, parsed, timezone=settings.timezone)
+    drafts = repo.record_parsed(session, message, parsed, timezone=settings.timezone)
+    known.remember(message, parsed.events if drafts else [])
+    return drafts
 
 
 @contextmanager

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any
 
@@ -22,6 +23,31 @@ PIPELINE_ACTOR = "kontakt"
 # a decision that takes an already published event off the programme (feeds mark it cancelled)
 UNPUBLISHING = (DraftStatus.WITHDRAWN, DraftStatus.REJECTED, DraftStatus.NOT_EVENT, DraftStatus.MERGED)
 MAX_ERROR_CHARS = 4000
+
+
+@contextmanager
+def deferred_commits(session: Session) -> Iterator[None]:
+    """Inside: the recording functions only flush; one commit at the end (a batch of mail at a time).
+
+    The pipeline keeps its order per batch: raws committed before any is read, drafts before any
+    mailbox action. If the block raises, nothing of it is committed.
+    """
+    session.info["defer_commit"] = True
+    try:
+        yield
+        session.commit()
+    finally:
+        session.info["defer_commit"] = False
+
+
+def in_deferred(session: Session) -> bool:
+    return bool(session.info.get("defer_commit"))
+
+
+def done(session: Session) -> None:
+    """Commit now; inside `deferred_commits`, leave it to the one commit at the end."""
+    if not in_deferred(session):
+        session.commit()
 
 
 def safe_text(value: str | None, limit: int | None = None) -> str | None:
@@ -51,28 +77,37 @@ def seen_refs(session: Session, source: str) -> set[str]:
     return set(session.exec(select(SeenMail.ref).where(SeenMail.source == source)).all())
 
 
-def keep_raw(session: Session, raw: bytes, *, source: str, ref: str, fresh_ref: bool = False) -> tuple[Message, bool]:
-    """Store the raw bytes once and note the mailbox item as seen; commit.
+def keep_raw(session: Session, raw: bytes, *, source: str, ref: str) -> tuple[Message, bool]:
+    """Store one raw message once and note the mailbox item as seen; commit. See `keep_raw_many`."""
+    return keep_raw_many(session, [(ref, raw)], source=source)[0]
 
-    Returns the message and whether it is new. The same bytes from another
-    item (delivered twice) are not stored again: the item points at the first copy.
-    `fresh_ref`: the caller knows the item is not in the ledger yet (it was
-    filtered by `seen_refs` under the pipeline lock), so it is not looked up.
+
+def keep_raw_many(session: Session, items: list[tuple[str, bytes]], *, source: str) -> list[tuple[Message, bool]]:
+    """Store raw messages byte for byte, each once (by sha256), and note their mailbox items as seen; commit.
+
+    Returns (message, is_new) per item. The same bytes from another item (delivered twice) are not
+    stored again: the item points at the first copy. A new message counts one read attempt already,
+    since it is read right after this commit.
     """
-    digest = sha256(raw)
-    message = session.exec(select(Message).where(Message.sha256 == digest)).first()
-    is_new = message is None
-    if message is None:
-        # counted as one read attempt already: it is read right after this commit
-        message = Message(sha256=digest, raw=raw, size=len(raw), source=source, source_ref=ref, attempts=1)
-        session.add(message)
-        session.flush()
-    if not fresh_ref and session.exec(select(SeenMail).where(SeenMail.source == source, SeenMail.ref == ref)).first():
-        session.commit()
-        return message, is_new
-    session.add(SeenMail(source=source, ref=ref, message_pk=message.id))
+    digests = [sha256(raw) for _, raw in items]
+    stored = {m.sha256: m for m in session.exec(select(Message).where(col(Message.sha256).in_(set(digests))))}
+    seen = set(session.exec(select(SeenMail.ref).where(SeenMail.source == source,
+                                                       col(SeenMail.ref).in_([ref for ref, _ in items]))))
+    results = []
+    for (ref, raw), digest in zip(items, digests):
+        message = stored.get(digest)
+        results.append((message or Message(sha256=digest, raw=raw, size=len(raw), source=source, source_ref=ref,
+                                           attempts=1), message is None))
+        if message is None:
+            stored[digest] = results[-1][0]
+            session.add(results[-1][0])
+    session.flush()  # one round trip for the batch; the ids are needed below
+    for (ref, _), (message, _) in zip(items, results):
+        if ref not in seen:
+            seen.add(ref)
+            session.add(SeenMail(source=source, ref=ref, message_pk=message.id))
     session.commit()
-    return message, is_new
+    return results
 
 
 def unread_messages(session: Session, max_attempts: int = 3) -> Sequence[Message]:
@@ -107,7 +142,7 @@ def record_failure(session: Session, message: Message, error: str) -> None:
     message.error = safe_text(error, MAX_ERROR_CHARS)
     message.processed_at = utcnow()
     session.add(message)
-    session.commit()
+    done(session)
 
 
 def record_parsed(session: Session, message: Message, parsed: ParsedMail, *, timezone: str) -> list[Draft]:
@@ -121,7 +156,7 @@ def record_parsed(session: Session, message: Message, parsed: ParsedMail, *, tim
     else:
         message.status = MessageStatus.NOT_EVENT
     session.add(message)
-    session.commit()
+    done(session)
     return drafts
 
 
@@ -136,13 +171,13 @@ def _storable_instant(moment: datetime | None) -> datetime | None:
     return moment if 1900 <= moment.year <= 9000 else None
 
 
-def record_duplicate(session: Session, message: Message, parsed: ParsedMail, original: Message) -> None:
+def record_duplicate(session: Session, message: Message, parsed: ParsedMail, original_pk: int) -> None:
     """The same submission again: kept, linked to the first, no second draft; commit."""
     record_parsed_headers(message, parsed)
     message.status = MessageStatus.DUPLICATE
-    message.duplicate_of = original.id
+    message.duplicate_of = original_pk
     session.add(message)
-    session.commit()
+    done(session)
 
 
 def record_parsed_headers(message: Message, parsed: ParsedMail) -> None:

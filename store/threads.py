@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, select
 
@@ -15,23 +16,45 @@ REPLY_PREFIX = re.compile(r"^\s*(?:(?:re|sv|vs|aw|fw|fwd|antw)\s*:\s*)+", re.IGN
 OPEN = (DraftStatus.PENDING, DraftStatus.APPROVED)
 
 
-def same_message_elsewhere(session: Session, message: Message, message_id: str | None) -> Message | None:
-    """An earlier stored message with the same Message-ID (delivered twice, with other headers)."""
-    if not message_id:
-        return None
-    stmt = (select(Message).where(Message.message_id == message_id, Message.id != message.id,
-                                  col(Message.status).in_([MessageStatus.QUEUED, MessageStatus.NOT_EVENT]))
-            .order_by(col(Message.id)))
-    return session.exec(stmt).first()
+@dataclass
+class KnownMail:
+    """What the store already holds, loaded once per run and kept current as the run queues mail:
+    Message-IDs of read messages, and the live events (normalised title, start) with their message."""
 
+    by_message_id: dict[str, int] = field(default_factory=dict)
+    by_event: dict[tuple[str, str], int] = field(default_factory=dict)
 
-def same_event(session: Session, event: Event, message: Message) -> Draft | None:
-    """A live draft of another mail with the same title and start: the same submission sent again."""
-    if not event.title or not event.start:
-        return None
-    stmt = select(Draft).where(Draft.start == event.start, col(Draft.status).in_(OPEN), Draft.message_pk != message.id)
-    wanted = _norm(event.title)
-    return next((d for d in session.exec(stmt).all() if _norm(d.title or "") == wanted), None)
+    @classmethod
+    def load(cls, session: Session) -> "KnownMail":
+        known = cls()
+        read = (MessageStatus.QUEUED, MessageStatus.NOT_EVENT)
+        for message_id, pk in session.exec(select(Message.message_id, Message.id).where(
+                col(Message.status).in_(read), col(Message.message_id).is_not(None)).order_by(col(Message.id).desc())):
+            known.by_message_id[message_id] = pk  # descending: the earliest copy wins
+        for title, start, pk in session.exec(select(Draft.title, Draft.start, Draft.message_pk).where(
+                col(Draft.status).in_(OPEN)).order_by(col(Draft.id).desc())):
+            if title and start:
+                known.by_event[(_norm(title), start)] = pk
+        return known
+
+    def same_message(self, message: Message, message_id: str | None) -> int | None:
+        """An earlier message with the same Message-ID (delivered twice, with other headers)."""
+        pk = self.by_message_id.get(message_id) if message_id else None
+        return pk if pk != message.id else None
+
+    def same_events(self, message: Message, events: list[Event]) -> int | None:
+        """The message whose live drafts already hold every one of these events (sent again)."""
+        pks = [self.by_event.get((_norm(e.title), e.start)) if e.title and e.start else None for e in events]
+        if not events or any(pk is None or pk == message.id for pk in pks):
+            return None
+        return pks[0]
+
+    def remember(self, message: Message, events: list[Event]) -> None:
+        if message.message_id:
+            self.by_message_id.setdefault(message.message_id, message.id)
+        for e in events:
+            if e.title and e.start:
+                self.by_event.setdefault((_norm(e.title), e.start), message.id)
 
 
 def earlier_in_thread(session: Session, message: Message, parsed: ParsedMail) -> Message | None:

@@ -180,3 +180,31 @@ def test_a_message_that_keeps_killing_the_reader_ends_failed_not_retried_forever
     with session_scope(open_store(settings)) as s:
         stuck = s.exec(select(Message).where(Message.source == "test")).one()
         assert stuck.status == MessageStatus.FAILED and "stopped the worker" in stuck.error
+
+
+def test_a_mail_whose_drafts_cannot_be_stored_fails_alone_and_its_batch_goes_through(make_config, inbox, monkeypatch):
+    """Fault injection: storing one mail's drafts raises; the batch is redone mail by mail."""
+    from sqlmodel import select
+
+    from kontakt.pipeline import open_store, run_once
+    from kontakt.settings import load_settings
+    from store import Draft, Message, MessageStatus, repo, session_scope
+
+    real = repo.record_parsed
+
+    def flaky(session, message, parsed, **kw):
+        if "Tillid og styring" in parsed.subject:
+            raise RuntimeError("simulated storage fault")
+        return real(session, message, parsed, **kw)
+
+    monkeypatch.setattr(repo, "record_parsed", flaky)
+    settings = load_settings(make_config())
+    report = run_once(settings)
+    assert (report.new_drafts, report.failed) == (1, 1)
+    with session_scope(open_store(settings)) as s:
+        statuses = {m.source_ref: m.status for m in s.exec(select(Message)).all()}
+        assert statuses == {"01-vejle.eml": MessageStatus.QUEUED, "02-odense.eml": MessageStatus.FAILED,
+                            "03-autosvar.eml": MessageStatus.NOT_EVENT}
+        assert len(s.exec(select(Draft)).all()) == 1
+        failed = s.exec(select(Message).where(Message.source_ref == "02-odense.eml")).one()
+        assert "simulated storage fault" in failed.error

@@ -165,14 +165,16 @@ def test_server_down_is_a_recorded_failed_run(server, imap_config, monkeypatch):
 def test_server_restarted_mid_fetch_loses_and_doubles_nothing(server, imap_config):
     server.add_many([mail(n) for n in range(12)])
     config = imap_config(extra="batch_size = 3")
-    taken = {"n": 0}
+    taken = {"n": 0, "restarts": 0}
 
     def restart_once(step: int) -> None:
         taken["n"] += step
-        if taken["n"] == 4:
+        if taken["n"] >= 4 and not taken["restarts"]:
+            taken["restarts"] += 1
             server.restart()  # drops the session between two batches
 
     report = run_once(load_settings(config), progress=restart_once)
+    assert taken["restarts"] == 1
     assert report.fetched == 12
     assert counts(config) == (12, 12)
 
