@@ -11,11 +11,11 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import spacy
-from spacy.language import Language
-from spacy.tokens import Doc, Span
-from spacy.util import filter_spans
+if TYPE_CHECKING:  # spaCy is imported when the pipeline is first built: a run with no new mail never pays for it
+    from spacy.language import Language
+    from spacy.tokens import Doc, Span
 
 PATTERNS = Path(__file__).parent / "patterns"
 ORG_LABEL = "ORG"
@@ -42,34 +42,42 @@ def organisation_patterns() -> list[dict]:
     return patterns
 
 
-@Language.factory("kontakt_organisations", assigns=["doc.spans"], default_config={"spans_key": "organisations"})
-def make_organisation_finder(nlp: Language, name: str, spans_key: str) -> "OrganisationFinder":
+def make_organisation_finder(nlp: "Language", name: str, spans_key: str) -> "OrganisationFinder":
     return OrganisationFinder(nlp, name, spans_key)
 
 
 class OrganisationFinder:
     """Marks organisation names in doc.spans[spans_key], longest match first."""
 
-    def __init__(self, nlp: Language, name: str, spans_key: str) -> None:
+    def __init__(self, nlp: "Language", name: str, spans_key: str) -> None:
         self.spans_key = spans_key
         self.ruler = nlp.add_pipe("span_ruler", name=f"{name}_ruler", config={"spans_key": f"_{spans_key}_all",
                                                                               "phrase_matcher_attr": "TEXT"})
         self.ruler.add_patterns(organisation_patterns())
 
-    def __call__(self, doc: Doc) -> Doc:
+    def __call__(self, doc: "Doc") -> "Doc":
+        from spacy.util import filter_spans
+
         found = list(doc.spans.get(f"_{self.spans_key}_all", []))
         doc.spans[self.spans_key] = filter_spans(found)
         return doc
 
 
 @lru_cache(maxsize=1)
-def build_nlp() -> Language:
+def build_nlp() -> "Language":
+    """spacy.blank("da") with kontakt's registered components; built once per process."""
+    import spacy
+    from spacy.language import Language
+
+    if not Language.has_factory("kontakt_organisations"):
+        Language.factory("kontakt_organisations", assigns=["doc.spans"],
+                         default_config={"spans_key": "organisations"})(make_organisation_finder)
     nlp = spacy.blank("da")
     nlp.add_pipe("kontakt_organisations", last=True)
     return nlp
 
 
-def organisations(text: str) -> list[Span]:
+def organisations(text: str) -> list["Span"]:
     """Organisation names in the text, in order, as spans (with character offsets)."""
     doc = build_nlp()(text[:20_000])
     found = sorted(doc.spans.get("organisations", []), key=lambda s: s.start_char)
