@@ -94,7 +94,7 @@ TITLE_FROM_VERB = re.compile(
 
 def clean_subject(subject: str) -> str:
     s = SUBJECT_PREFIX.sub("", subject or "").strip()
-    s = re.sub(r"\s*[–-]\s*\d{1,2}[./]\d{1,2}(?:[./]\d{2,4})?\s*$", "", s)  # "– 30.10" at the end
+    s = re.sub(r"\s*[–-]?\s*\d{1,2}[./]\d{1,2}(?:[./]\d{2,4})?\s*$", "", s)  # a date at the end: "– 30.10", "27/10"
     for phrase in sorted(MAILTEXT["subject_boilerplate"], key=len, reverse=True):
         s = re.sub(rf"^\s*{re.escape(phrase)}\s*[:–-]\s*", "", s, flags=re.IGNORECASE)
         s = re.sub(rf"\s*[:–-]\s*{re.escape(phrase)}\s*$", "", s, flags=re.IGNORECASE)
@@ -102,8 +102,11 @@ def clean_subject(subject: str) -> str:
 
 
 QUOTES = "\"'”“„«»‘’"
-TITLE_PROSE = re.compile(r"\b(?:titlen|arbejdstitlen|titel(?:en)?|overskriften)\s+(?:er|bliver|lyder)\s*:?\s*[\"”“„«](?P<title>[^\"”“„«»\n]{4,160})[\"”“»]",
-                         re.IGNORECASE)
+TITLE_PROSE = re.compile(
+    r"\b(?:(?:titlen|arbejdstitlen|titel(?:en)?|overskriften)\s+(?:er|bliver|lyder)\s*:?|"
+    r"(?:webinaret|konferencen|arrangementet|seminaret|mødet|workshoppen|foredraget|temadagen|kurset|debatten|"
+    r"morgenmødet|netværksmødet|dialogmødet))\s*[\"”“„«](?P<title>[^\"”“„«»\n]{4,160})[\"”“»]",
+    re.IGNORECASE)
 CONTINUES = re.compile(r"^\s*[a-zæøå(]")
 
 

@@ -27,6 +27,9 @@ def organisation_patterns() -> list[dict]:
     patterns: list[dict] = []
     for name in data["names"] + data["kommuner"] + data["regioner"]:
         patterns.append({"label": ORG_LABEL, "pattern": name, "id": "table"})
+    for name in data["names"]:  # "Lederforum Nord", "Djøf Sjælland": a known body and its area
+        patterns.append({"label": ORG_LABEL, "id": "table-area",
+                         "pattern": [{"TEXT": w} for w in name.split()] + [{"TEXT": {"IN": data["area_words"]}}]})
     # a capitalised function word starting a sentence ("I Gudenå Kommune …") is not part of the name
     name_word = {"IS_TITLE": True, "LOWER": {"NOT_IN": data["not_name_words"]}}
     connector = {"LOWER": {"IN": ["og", "for", "i", "-", "&"]}}

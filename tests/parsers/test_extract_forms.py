@@ -222,3 +222,18 @@ Esbjerg Kommune
     event = extract(mails.plain(text=text)).events[0]
     assert event.place == "Folkets Hus, Vestergade 3, 6700 Esbjerg"
     assert (event.start, event.end) == ("2026-10-27T19:00", "2026-10-27T21:00")
+
+
+def test_a_quoted_title_after_the_kind_of_event_and_a_body_with_its_area():
+    text = """Kære Ledelsesugen
+
+Vi afholder webinaret "Styring med tillid" tirsdag den 27. oktober kl. 9.00-10.00 på Teams.
+
+Venlig hilsen
+Kim
+Formand, Lederforum Nord
+"""
+    event = extract(mails.plain(text=text, subject="Webinar 27/10")).events[0]
+    assert event.title == "Styring med tillid"
+    assert event.organizer == "Lederforum Nord"
+    assert (event.online, event.place) == (True, "Teams")
