@@ -146,8 +146,15 @@ def events_from_lines(body: Body, lines: list[Line], subject: str, sent: datetim
     segments = split_segments(lines, whens)
     organiser = _organiser(body, lines, sender_address)
     events = []
-    for seg_lines, when in segments:
-        events.append(build_event(seg_lines, when, lines, subject, sent, sender_address, organiser, links, len(segments) > 1))
+    in_segments = {id(ln) for seg, _, title in segments if title for ln in seg}
+    shared = [ln for ln in lines if id(ln) not in in_segments]  # around a listing: what holds for all of it
+    for seg_lines, when, title in segments:
+        event = build_event(seg_lines, when, lines, subject, sent, sender_address, organiser, links, len(segments) > 1)
+        if title and event.confidence.get("title", 0) < 0.7:
+            put(event, "title", title, title, 0.55)
+            if event.registration is None:
+                fill_details(event, shared, sent, f.find_registration(shared))
+        events.append(event)
     return events
 
 
@@ -213,8 +220,16 @@ def when_from(hit: dt.DateHit, lines: list[Line], i: int, sent: datetime | None,
     return when
 
 
-def split_segments(lines: list[Line], whens: list[When]) -> list[tuple[list[Line], When]]:
-    """One segment of lines per event. Dates under one heading are one event (a two-day conference)."""
+def split_segments(lines: list[Line], whens: list[When]) -> list[tuple[list[Line], When, str | None]]:
+    """One segment of lines per event (and a title found in a listing line, if any).
+
+    Dates under one heading are one event (a two-day conference); a list of lines that each
+    carry a date and the event's own words ("- 26/10 kl. 9-11: Morgenmøde om trivsel") is
+    one event per line.
+    """
+    listing = [_listing_title(lines[w.line].text) for w in whens]
+    if len(whens) >= 2 and all(listing) and len({w.line for w in whens}) == len(whens):
+        return [(_listing_segment(lines, w, whens), w, title) for w, title in zip(whens, listing)]
     groups: list[list[When]] = []
     for w in whens:
         if groups and not _heading_between(lines, groups[-1][-1].line, w.line):
@@ -222,8 +237,7 @@ def split_segments(lines: list[Line], whens: list[When]) -> list[tuple[list[Line
         else:
             groups.append([w])
     if len(groups) == 1:
-        merged = _merge(groups[0])
-        return [(lines, merged)]
+        return [(lines, _merge(groups[0]), None)]
     bounds = []
     for g in groups:
         start = g[0].line
@@ -235,8 +249,31 @@ def split_segments(lines: list[Line], whens: list[When]) -> list[tuple[list[Line
     for n, g in enumerate(groups):
         lo = bounds[n] if n else 0
         hi = bounds[n + 1] if n + 1 < len(bounds) else len(lines)
-        segments.append((lines[lo:hi], _merge(g)))
+        segments.append((lines[lo:hi], _merge(g), None))
     return segments
+
+
+def _listing_title(line: str) -> str | None:
+    """The words of a line once its dates, times, label and bullet are taken out, if they are a title's worth."""
+    rest = line
+    for hit in sorted([*dt.find_dates(line), *dt.find_times(line)], key=lambda h: h.start, reverse=True):
+        rest = rest[:hit.start] + " " + rest[hit.end:]
+    label = f.label_of(rest)
+    if label:
+        return None  # "Tid: …" is a field of an event described around it, not a listing
+    rest = re.sub(r"^[\s\W]*(?:(?:kl\.?|klokken|fra|den|d\.|og)\s+)*", "", f.NUMBERING.sub("", rest))
+    rest = re.sub(r"[\s:;,–—-]+$", "", rest).strip()
+    rest = re.sub(r"^[:;,–—-]\s*", "", rest)
+    return rest if len(re.findall(r"[A-Za-zÆØÅæøå]{2,}", rest)) >= 3 else None
+
+
+def _listing_segment(lines: list[Line], when: When, whens: list[When]) -> list[Line]:
+    """The listing line and what hangs under it, up to a blank line or the next listed date."""
+    others = {w.line for w in whens}
+    end = when.line + 1
+    while end < len(lines) and lines[end].text.strip() and end not in others:
+        end += 1
+    return lines[when.line:end]
 
 
 def _heading_between(lines: list[Line], a: int, b: int) -> bool:

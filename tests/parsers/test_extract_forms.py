@@ -237,3 +237,34 @@ Formand, Lederforum Nord
     assert event.title == "Styring med tillid"
     assert event.organizer == "Lederforum Nord"
     assert (event.online, event.place) == (True, "Teams")
+
+
+def test_a_listed_programme_is_one_event_per_line_with_what_they_share():
+    text = """Hej
+
+Her er vores program for Ledelsesugen:
+
+- Mandag 26/10 kl. 9-11: Morgenmøde om trivsel på Rådhuset
+- Onsdag 28/10 kl. 14-16: Workshop om strategisk ledelse (online)
+- Fredag 30/10 kl. 8.30-10: Walk and talk for nye ledere
+
+Tilmelding til hr@solby.example
+
+Venlig hilsen
+Solby Kommune
+"""
+    events = extract(mails.plain(text=text, subject="Vores program")).events
+    assert [(e.title, e.start, e.end) for e in events] == [
+        ("Morgenmøde om trivsel på Rådhuset", "2026-10-26T09:00", "2026-10-26T11:00"),
+        ("Workshop om strategisk ledelse (online)", "2026-10-28T14:00", "2026-10-28T16:00"),
+        ("Walk and talk for nye ledere", "2026-10-30T08:30", "2026-10-30T10:00"),
+    ]
+    assert [e.online for e in events] == [False, True, False]
+    assert {e.registration for e in events} == {"hr@solby.example"}
+
+
+def test_a_two_day_conference_with_a_time_each_day_stays_one_event():
+    text = mails.EVENT_TEXT.replace("Tid: Onsdag den 28. oktober kl. 13-15.30",
+                                    "Tid: Onsdag den 28. oktober kl. 9-16\nTorsdag den 29. oktober kl. 9-15")
+    events = extract(mails.plain(text=text)).events
+    assert [(e.start, e.end) for e in events] == [("2026-10-28T09:00", "2026-10-29T15:00")]
