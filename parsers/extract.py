@@ -27,6 +27,7 @@ DEADLINE_CUE = re.compile(r"tilmeldingsfrist|frist|senest|inden|deadline|sidste 
 ORGANISER_VERB = re.compile(r"\b(?:inviterer|afholder|holder|arrangerer|markerer|præsenterer|åbner|byder|står bag|er vært|"
                             r"vil gerne (?:bidrage|invitere|byde|holde|afholde)|bidrager)\b", re.IGNORECASE)
 ORGANISED_BY = re.compile(r"\b(?:arrangeres af|arrangeret af|afholdes af|i samarbejde med|arrangør(?:en)? er)\s+", re.IGNORECASE)
+MAX_EVENTS = 20  # more in one mail is a newsletter or an attack, not a submission
 CORRECTION = re.compile(r"rykket|flyttet|ændr|rettelse|korrektion|i stedet|nyt tidspunkt|nyt lokale|ny tid|ny dato|samme dag|holdes nu|er nu", re.IGNORECASE)
 
 
@@ -61,6 +62,7 @@ def extract(raw: bytes, *, tz: str = "Europe/Copenhagen") -> ParsedMail:
         kind = text_kind(mime.subject, own, bool(events))
         if kind != MailKind.EVENT:
             events = []
+    events = sane(events)
     sources = [body.text] + [a.text for a in attachments if a.text]
     for event in events:
         anchor_evidence(event, sources)
@@ -72,6 +74,24 @@ def extract(raw: bytes, *, tz: str = "Europe/Copenhagen") -> ParsedMail:
 
 
 # ------------------------------------------------------------------ events
+
+
+def sane(events: list[Event]) -> list[Event]:
+    """No event twice, none in year 1 or 9999, none ending before it starts (hostile invites say all of it)."""
+    kept, seen = [], set()
+    for event in events[:MAX_EVENTS]:
+        year = int(event.start[:4]) if event.start and event.start[:4].isdigit() else 0
+        key = ((event.title or "").casefold(), event.start)
+        if not 1990 <= year <= 2100 or key in seen:
+            continue
+        seen.add(key)
+        if event.end and event.start and event.end < event.start:
+            event.end = None
+            event.evidence.pop("end", None)
+            event.confidence.pop("end", None)
+            event.confidence["start"] = min(event.confidence.get("start", 1.0), 0.4)
+        kept.append(event)
+    return kept
 
 
 def anchor_evidence(event: Event, sources: list[str]) -> None:

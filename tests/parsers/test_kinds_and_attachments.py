@@ -155,3 +155,22 @@ def test_deeply_nested_mime_is_walked_without_recursion():
     mails.headers(inner)
     parsed = extract(inner.as_bytes())
     assert parsed.events and parsed.events[0].start == "2026-10-28T13:00"
+
+
+def test_an_invite_with_a_year_1_event_an_end_before_its_start_and_a_repeat_is_cleaned():
+    events = "".join(f"""BEGIN:VEVENT\r
+UID:{uid}@test.example\r
+DTSTAMP:20260901T080000Z\r
+DTSTART;TZID=Europe/Copenhagen:{start}\r
+DTEND;TZID=Europe/Copenhagen:{end}\r
+SUMMARY:{title}\r
+END:VEVENT\r
+""" for uid, start, end, title in [("a", "20261028T150000", "20261028T090000", "Baglæns workshop"),
+                                    ("b", "00010101T090000", "00010101T100000", "Oldtidsmøde"),
+                                    ("c", "20261029T090000", "20261029T120000", "Dobbeltmøde"),
+                                    ("d", "20261029T090000", "20261029T120000", "Dobbeltmøde")])
+    ics = f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//T//DA\r\n{events}END:VCALENDAR\r\n"
+    parsed = extract(mails.with_attachment("Se vedhæftede.\n", ics.encode(), "i.ics", "text", "calendar"))
+    assert [(e.title, e.start, e.end) for e in parsed.events] == [
+        ("Baglæns workshop", "2026-10-28T15:00", None), ("Dobbeltmøde", "2026-10-29T09:00", "2026-10-29T12:00")]
+    assert parsed.events[0].confidence["start"] <= 0.4
