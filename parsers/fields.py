@@ -98,6 +98,11 @@ def clean_subject(subject: str) -> str:
     for phrase in sorted(MAILTEXT["subject_boilerplate"], key=len, reverse=True):
         s = re.sub(rf"^\s*{re.escape(phrase)}\s*[:–-]\s*", "", s, flags=re.IGNORECASE)
         s = re.sub(rf"\s*[:–-]\s*{re.escape(phrase)}\s*$", "", s, flags=re.IGNORECASE)
+    for lead in sorted(MAILTEXT["subject_lead_ins"], key=len, reverse=True):  # "Invitation til lederdag" -> "Lederdag"
+        if s.lower().startswith(lead + " ") and len(s) > len(lead) + 3:
+            s = s[len(lead):].strip()
+            s = s[0].upper() + s[1:]
+            break
     return s.strip(" :–-")
 
 

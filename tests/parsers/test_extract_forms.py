@@ -268,3 +268,14 @@ def test_a_two_day_conference_with_a_time_each_day_stays_one_event():
                                     "Tid: Onsdag den 28. oktober kl. 9-16\nTorsdag den 29. oktober kl. 9-15")
     events = extract(mails.plain(text=text)).events
     assert [(e.start, e.end) for e in events] == [("2026-10-28T09:00", "2026-10-29T15:00")]
+
+
+@pytest.mark.parametrize("subject, title", [
+    ("Invitation til lederdag om arbejdsmiljø", "Lederdag om arbejdsmiljø"),
+    ("SV: VS: Arrangement til Ledelsesugen: Netværksmøde for HR", "Netværksmøde for HR"),
+    ("Fwd: Webinar om trivsel – 27/10", "Webinar om trivsel"),
+])
+def test_a_subject_as_the_title_of_last_resort(subject, title):
+    from parsers.fields import clean_subject
+
+    assert clean_subject(subject) == title
