@@ -33,6 +33,7 @@ HEADER_LINE = re.compile(
 FROM_NAMES = {w.lower() for w in _HN["from"]}
 SENT_NAMES = {w.lower() for w in _HN["sent"]}
 SIG_DASHES = re.compile(r"^(?:--\s*|/[A-ZÆØÅ][\wæøå]+\s*)$")  # "-- " or "/Anders" alone on a line
+LABEL_CELL = re.compile(r"^\s*(" + "|".join(re.escape(w) for w in ALL_LABELS) + r")\s*:?\s*\t+", re.IGNORECASE)
 LABEL_ONLY = re.compile(r"^\s*(?:" + "|".join(re.escape(w) for w in ALL_LABELS) + r")\s*:?\s*$", re.IGNORECASE)
 
 
@@ -60,8 +61,8 @@ class Body:
 
 def normalise(text: str) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\xa0", " ").replace("\u200b", "")
-    text = text.replace("\t", " ")
-    lines = [line.rstrip() for line in text.split("\n")]
+    # a label and its value in two table cells ("Hvor<tab>Rådhuset") become "Hvor: Rådhuset"
+    lines = [LABEL_CELL.sub(r"\1: ", line).replace("\t", " ").rstrip() for line in text.split("\n")]
     # a label alone on its line ("Sted:" then the value below, as HTML tables come out): join them
     merged: list[str] = []
     i = 0

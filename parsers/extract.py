@@ -43,7 +43,7 @@ def extract(raw: bytes, *, tz: str = "Europe/Copenhagen") -> ParsedMail:
     plain = "\n".join(p for p in mime.plain if p.strip())
     html_text = html_to_text(html) if html else ""
     # a text part far shorter than the HTML is a stub ("view this mail in a browser"): read the HTML
-    use_html = bool(html_text) and len(plain.strip()) < 0.5 * len(html_text.strip())
+    use_html = bool(html_text.strip())
     text = html_text if use_html else plain
     links = html_text if not use_html else ""  # link targets only the HTML part has
     attachments = [read_attachment(a) for a in mime.attachments[:20]]

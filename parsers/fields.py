@@ -87,7 +87,8 @@ SUBJECT_BOILERPLATE = {w.lower() for w in MAILTEXT["subject_boilerplate"]}
 TITLE_STOP = {"i", "på", "den", "d.", "kl.", "kl", "fra", "til", "for", "med", "og", "om", "hos", "ved", "den", "som"}
 _WEEKDAY_OR_DATE = r"(?:mandag|tirsdag|onsdag|torsdag|fredag|lørdag|søndag|den|d\.|\d)"
 TITLE_FROM_VERB = re.compile(
-    r"\b(?:vi afholder|vi holder|inviterer til|afholder|arrangerer)\s+(?:et|en|vores|et åbent|en åben)\s+"
+    r"\b(?:vi afholder|vi holder|inviterer(?:\s+[A-ZÆØÅ][\wæøå-]*){0,4}\s+til|afholder|arrangerer)\s+"
+    r"(?:(?:et|en|vores|et åbent|en åben)\s+)?"
     r"(?P<title>[a-zæøå][\wæøå-]*(?:\s+(?!" + _WEEKDAY_OR_DATE + r")[\wæøå-]+){0,6}?)"
     r"(?=\s+" + _WEEKDAY_OR_DATE + r"|\s+(?:fra|kl\.?)\s|[,.]|$)", re.IGNORECASE)
 
@@ -167,6 +168,9 @@ def find_title(lines: list[Line], anchor_index: int | None, subject: str) -> Fou
                 words.pop()
             if len(words) >= 2:
                 title = " ".join(words)
+                named = clean_subject(subject)
+                if named and title.lower().startswith(named.lower()):  # "Lederfrokost" + "… for alle ledere"
+                    return Found(named, subject, 0.55)
                 return Found(title[0].upper() + title[1:], title, 0.5)
     s = clean_subject(subject)
     if re.search(r"[a-zæøå]{3}", s, re.IGNORECASE) and s.lower() not in SUBJECT_BOILERPLATE:

@@ -34,7 +34,7 @@ def html_to_text(html: str) -> str:
             if name in PARAGRAPHS:
                 out.append("\n\n")
             elif name in CELLS:
-                out.append(" ")
+                out.append("\t")  # a cell boundary: "Hvor<tab>Rådhuset" reads as a label and its value
             continue
         if isinstance(node, NavigableString):
             if node.__class__.__name__ in ("Comment", "Doctype", "Declaration", "ProcessingInstruction", "CData"):
@@ -57,7 +57,7 @@ def html_to_text(html: str) -> str:
         stack.append(f"\x00end:{name}\x00{href}")
         stack.extend(reversed(list(node.children)))
     text = "".join(out).replace("\xa0", " ")
-    lines = [re.sub(r"[ \t]+", " ", line).strip() for line in text.split("\n")]
+    lines = [re.sub(r" *\t[ \t]*", "\t", re.sub(r" +", " ", line)).strip() for line in text.split("\n")]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 

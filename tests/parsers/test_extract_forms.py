@@ -279,3 +279,30 @@ def test_a_subject_as_the_title_of_last_resort(subject, title):
     from parsers.fields import clean_subject
 
     assert clean_subject(subject) == title
+
+
+def test_html_table_cells_without_colons_are_labels_and_values():
+    html = """<table><tr><td colspan=2><h2>Lederkonference 2026</h2></td></tr>
+<tr><td>Hvornår</td><td>Torsdag 29. oktober 2026, 9.00–16.00</td></tr>
+<tr><td>Hvor</td><td>Comwell Kolding, Skovbrynet 1, 6000 Kolding</td></tr>
+<tr><td>Tilmelding</td><td><a href="https://konf.example/tilmeld">Klik her</a></td></tr></table>
+<p>Med venlig hilsen<br>Kolding Kommune</p>"""
+    event = extract(mails.alternative(text="Lederkonference 2026 HvornårTorsdag 29. oktober", html=html)).events[0]
+    assert (event.title, event.start, event.end) == ("Lederkonference 2026", "2026-10-29T09:00", "2026-10-29T16:00")
+    assert event.place == "Comwell Kolding, Skovbrynet 1, 6000 Kolding"
+    assert event.registration == "https://konf.example/tilmeld"
+
+
+def test_the_organiser_named_before_the_invitation_and_the_event_after_it():
+    text = """Kære Ledelsesugen
+
+Den 27. oktober inviterer Aarhus Universitet til forskningsseminar om ledelse og motivation kl. 14-16 på \
+Aarhus BSS, Fuglesangs Allé 4, 8210 Aarhus V.
+
+Mvh
+Lars
+"""
+    event = extract(mails.plain(text=text, subject="Arrangement i Ledelsesugen")).events[0]
+    assert event.title == "Forskningsseminar om ledelse og motivation"
+    assert event.organizer == "Aarhus Universitet"
+    assert (event.start, event.place) == ("2026-10-27T14:00", "Aarhus BSS, Fuglesangs Allé 4, 8210 Aarhus V")
