@@ -4,7 +4,8 @@
     python bench/ingest.py [--n 5000] [--small 1000] [--corpus ../shared/corpus/dev] [--no-postgres]
 
 Measures, on the same N messages (the dev corpus cycled, each copy with its own
-Message-ID so every one is new): a bare imapclient fetch (transfer cost),
+Message-ID, and from the second round on its titles marked with the round, so
+most copies are new events the store must queue, not cheap duplicates): a bare imapclient fetch (transfer cost),
 extraction alone in memory (parsing cost), bare spacy.blank("da") tokenisation
 of the text (the floor for any spaCy reading), and `kontakt run` end to end into
 SQLite and PostgreSQL; then a second run with no new mail (the nightly no-op),
@@ -15,6 +16,12 @@ Prints figures; asserts nothing.
 from __future__ import annotations
 
 import argparse
+import email
+import email.encoders
+import email.header
+import email.policy
+import html
+import json
 import os
 import platform
 import re
@@ -35,13 +42,62 @@ KONTAKT = [sys.executable, "-m", "kontakt.cli"]
 
 
 def messages(corpus: Path, n: int) -> list[bytes]:
-    seeds = [p.read_bytes() for p in sorted(corpus.glob("*.eml"))]
+    """N mails cycled from the corpus, each with its own Message-ID; from the second round on, each
+    copy's event titles carry the round number, so a copy is a new event (drafts stored), not a
+    duplicate of the first (which costs the store almost nothing)."""
+    seeds = [(p.read_bytes(), _titles(p.with_suffix(".json"))) for p in sorted(corpus.glob("*.eml"))]
     out = []
     for i in range(n):
-        raw = seeds[i % len(seeds)]
+        raw, titles = seeds[i % len(seeds)]
+        round_ = i // len(seeds)
+        if round_ and titles:
+            raw = _retitled(raw, titles, round_)
         raw = re.sub(rb"(?im)^Message-ID:[^\r\n]*", b"Message-ID: <bench-%d@bench.example>" % i, raw, count=1)
         out.append(b"X-Bench-Copy: %d\r\n" % i + raw)
     return out
+
+
+def _titles(gold: Path) -> list[str]:
+    if not gold.exists():
+        return []
+    data = json.loads(gold.read_text(encoding="utf-8"))
+    return [e["title"] for e in data.get("events", []) if e.get("title")]
+
+
+def _retitled(raw: bytes, titles: list[str], round_: int) -> bytes:
+    """The mail with each title (in the subject and in every text part, .ics included) followed by
+    ' · runde N'. Parts are re-encoded by the email package; what the extractor reads stays the same."""
+    msg = email.message_from_bytes(raw, policy=email.policy.compat32)
+
+    def marked(text: str) -> str:
+        for title in titles:
+            for form in {title, html.escape(title, quote=False)}:
+                text = text.replace(form, f"{form} · runde {round_}")
+        return text
+
+    if msg["Subject"]:
+        subject = str(email.header.make_header(email.header.decode_header(msg["Subject"])))
+        del msg["Subject"]
+        msg["Subject"] = email.header.Header(marked(subject), "utf-8")
+    for part in msg.walk():
+        if part.get_content_maintype() != "text" or part.is_multipart():
+            continue
+        body = part.get_payload(decode=True)
+        charset = part.get_content_charset() or "utf-8"
+        try:
+            text = body.decode(charset)
+        except (LookupError, UnicodeDecodeError):
+            continue
+        new = marked(text)
+        if new != text:
+            del part["Content-Transfer-Encoding"]
+            part.set_payload(new.encode("utf-8"), None)
+            part.set_param("charset", "utf-8")
+            email.encoders.encode_base64(part)
+    try:
+        return msg.as_bytes()
+    except (UnicodeEncodeError, LookupError):
+        return raw
 
 
 def one_core() -> list[str]:
@@ -84,6 +140,15 @@ def pipeline(url: str, server: dv.Dovecot, work: Path, pin: list[str], label: st
     wall, rss, status = timed_child(pin + KONTAKT + ["run", "--config", str(config)], env)
     noop, noop_rss, noop_status = timed_child(pin + KONTAKT + ["run", "--config", str(config)], env)
     return {"wall": wall, "rss": rss, "status": status, "noop": noop, "noop_status": noop_status}
+
+
+def outcomes(db: Path) -> str:
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        statuses = conn.execute("SELECT status, count(*) FROM message GROUP BY status ORDER BY 2 DESC").fetchall()
+        drafts = conn.execute("SELECT count(*) FROM draft").fetchone()[0]
+    return ", ".join(f"{count} {status}" for status, count in statuses) + f"; {drafts} drafts"
 
 
 def main() -> None:
@@ -137,6 +202,7 @@ def main() -> None:
             postgres = pipeline(pg.create_database("bench"), server, work, pin, "postgres")
 
         print()
+        print(f"what the SQLite run stored: {outcomes(work / 'bench.db')}")
         print(f"{'step':44s} {'msgs/s':>8s}")
         print(f"{'bare imapclient fetch (transfer)':44s} {fetch_rate:8.0f}")
         print(f"{'extraction alone, in memory (parsing)':44s} {extract_rate:8.0f}")
