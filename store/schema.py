@@ -12,20 +12,24 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
 from store.errors import SchemaOutOfDate, StoreError
 
+if TYPE_CHECKING:  # Alembic is imported only to migrate: every command checks the schema, few change it
+    from alembic.config import Config
+
 MIGRATIONS = Path(__file__).parent / "migrations"
+# the newest migration in store/migrations/versions (a test checks that they agree)
+HEAD_REVISION = "0001"
 
 
-def alembic_config(connection: sa.Connection | None = None) -> Config:
+def alembic_config(connection: sa.Connection | None = None) -> "Config":
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
@@ -33,16 +37,24 @@ def alembic_config(connection: sa.Connection | None = None) -> Config:
 
 
 def head_revision() -> str:
+    """The newest revision, read from the migration scripts themselves."""
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config()).get_current_head() or ""
 
 
 def current_revision(engine: Engine) -> str | None:
+    """The database's revision (alembic_version), or None when it has none."""
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        if not sa.inspect(connection).has_table("alembic_version"):
+            return None
+        return connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
 
 
 def upgrade(engine: Engine) -> tuple[str | None, str]:
     """Apply every migration not yet applied; returns (before, after)."""
+    from alembic import command
+
     before = current_revision(engine)
     try:
         with engine.begin() as connection:
@@ -82,7 +94,7 @@ def _ensure_schema(engine: Engine) -> None:
         tables = set(sa.inspect(engine).get_table_names())
     except sa.exc.SQLAlchemyError as exc:
         raise StoreError(f"cannot read the database: {exc.__class__.__name__}: {exc}") from exc
-    head = head_revision()
+    head = HEAD_REVISION
     if current == head:
         return
     if current is None and not (tables - {"alembic_version"}):

@@ -18,7 +18,7 @@ from kontakt.pipeline import open_store, run_once
 from kontakt.settings import settings_from_dict
 from parsers.model import Event, MailKind, ParsedMail
 from store import Conflict, Draft, Message, MessageStatus, SchemaOutOfDate, ensure_schema, open_engine, repo, session_scope
-from store.schema import head_revision
+from store.schema import HEAD_REVISION, head_revision
 from tests.support.mail import event_mail, write_mails
 
 ROOT = Path(__file__).resolve().parents[2]
