@@ -8,15 +8,14 @@ message that kills the reader cannot stall the queue forever).
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import signal
 import threading
 import traceback
 from collections.abc import Callable, Iterable, Iterator
-from typing import TypeVar
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import NamedTuple, TypeVar
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -26,8 +25,7 @@ from intake import Mailbox, RawMail, open_mailbox
 from kontakt.errors import KontaktError, LockedError
 from kontakt.locking import pipeline_lock
 from kontakt.settings import Settings
-from store import Draft, Message, MessageStatus, Run, ensure_schema, open_engine, session_scope
-from store import repo, threads
+from store import Message, MessageStatus, Run, ensure_schema, open_engine, repo, session_scope, threads
 from store.models import PurgeRecord, utcnow
 
 log = logging.getLogger(__name__)
@@ -35,6 +33,16 @@ log = logging.getLogger(__name__)
 MAX_PARSE_ATTEMPTS = 3
 T = TypeVar("T")
 PARSE_TIME_LIMIT_SECONDS = 30
+
+
+class NewDraft(NamedTuple):
+    """What `kontakt run` lists of a draft it queued (the draft itself stays in the store)."""
+
+    id: int
+    title: str | None
+    start: str | None
+    place: str | None
+    confidence: dict[str, float]
 
 
 @dataclass
@@ -45,7 +53,7 @@ class RunReport:
     new_drafts: int = 0
     updated_drafts: int = 0
     failed: int = 0
-    drafts: list[Draft] = field(default_factory=list)
+    drafts: list[NewDraft] = field(default_factory=list)
 
 
 def open_store(settings: Settings) -> Engine:
@@ -124,47 +132,67 @@ def _take_in(session: Session, mailbox: Mailbox, settings: Settings, report: Run
     report.failed += repo.give_up_on_stuck(session, MAX_PARSE_ATTEMPTS)
     known = threads.KnownMail.load(session)
     for message in repo.unread_messages(session, MAX_PARSE_ATTEMPTS):
-        _read(session, message, settings, report, known=known)
+        repo.start_attempt(session, message)
+        known = _store_alone(session, message, None, settings, report, known)
     mails = mailbox.fetch_new(repo.seen_refs(session, mailbox.source))
     for batch in _batches(mails, settings.mailbox.batch_size):
         # 1. every raw message of the batch is committed before any of them is read
+        # (a new message counts its read attempt when stored: see repo.keep_raw_many)
         kept = repo.keep_raw_many(session, [(mail.ref, mail.raw) for mail in batch], source=mailbox.source)
-        stored = [(mail, message, is_new) for mail, (message, is_new) in zip(batch, kept)]
         report.fetched += len(batch)
-        fresh = [(mail, message) for mail, message, is_new in stored if is_new]
+        fresh = [(message, mail) for mail, (message, is_new) in zip(batch, kept) if is_new]
         report.new_messages += len(fresh)
         # 2. read them and queue their drafts: one commit for the batch, or mail by mail if that fails
-        before = dataclasses.replace(report, drafts=list(report.drafts))
         try:
-            with repo.deferred_commits(session):
-                for mail, message in fresh:
-                    _take_one(session, mail, message, settings, report, known)
+            _store_together(session, fresh, settings, report, known)
         except Exception:
             session.rollback()
             log.warning("a batch could not be stored in one go; storing its mails one by one")
             known = threads.KnownMail.load(session)  # what the failed batch remembered was rolled back
-            report.__dict__.update(dataclasses.replace(before, drafts=list(before.drafts)).__dict__)
-            for mail, message in fresh:
+            for message, mail in fresh:
                 session.refresh(message)
                 if message.status == MessageStatus.RECEIVED:
-                    _take_one(session, mail, message, settings, report, known)
+                    known = _store_alone(session, message, mail, settings, report, known)
         # 3. only now the mailbox actions
-        for mail, _, _ in stored:
+        for mail in batch:
             if not mail.truncated:
                 mailbox.apply_action(mail.ref)
         if progress:
             progress(len(batch))
 
 
-def _take_one(session: Session, mail: RawMail, message: Message, settings: Settings, report: RunReport,
-              known: threads.KnownMail) -> None:
-    if mail.truncated:
-        repo.record_failure(session, message, f"the message is {mail.size:,} bytes, over the limit of "
-                            f"{settings.mailbox.max_message_bytes:,} ([mailbox] max_message_bytes); "
-                            "only its start is kept and it is left in the mailbox")
+def _store_together(session: Session, items: list[tuple[Message, RawMail | None]], settings: Settings,
+                    report: RunReport, known: threads.KnownMail) -> None:
+    """Read the messages and queue what they hold in one transaction; the report counts it once committed."""
+    tally = RunReport()
+    with repo.deferred_commits(session) as batch:
+        for message, mail in items:
+            if mail is not None and mail.truncated:
+                repo.record_failure(session, message, f"the message is {mail.size:,} bytes, over the limit of "
+                                    f"{settings.mailbox.max_message_bytes:,} ([mailbox] max_message_bytes); "
+                                    "only its start is kept and it is left in the mailbox")
+                tally.failed += 1
+            else:
+                _read(session, message, settings, tally, known)
+    report.new_drafts += tally.new_drafts
+    report.updated_drafts += tally.updated_drafts
+    report.failed += tally.failed
+    report.drafts.extend(NewDraft(d.id, d.title, d.start, d.place, d.confidence) for d in batch.written)
+
+
+def _store_alone(session: Session, message: Message, mail: RawMail | None, settings: Settings, report: RunReport,
+                 known: threads.KnownMail) -> threads.KnownMail:
+    """One message in its own transaction; if what was read cannot be stored, the message keeps the error.
+    Returns what the store knows after it (reloaded when the transaction was rolled back)."""
+    try:
+        _store_together(session, [(message, mail)], settings, report, known)
+        return known
+    except Exception as exc:
+        session.rollback()
+        repo.record_failure(session, message, f"what was read could not be stored: {exc.__class__.__name__}: {exc}")
         report.failed += 1
-    else:
-        _read(session, message, settings, report, counted=True, known=known)
+        log.error("message %s: storing the parse failed\n%s", message.id, traceback.format_exc())
+        return threads.KnownMail.load(session)
 
 
 def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
@@ -183,22 +211,16 @@ def reread_message(session: Session, message: Message, settings: Settings) -> st
     message.status = MessageStatus.RECEIVED
     message.attempts = 0
     message.error = None
-    session.add(message)
-    session.commit()
-    _read(session, message, settings, RunReport())
+    repo.start_attempt(session, message)
+    _store_alone(session, message, None, settings, RunReport(), threads.KnownMail.load(session))
     session.refresh(message)
     return str(message.status)
 
 
-def _read(session: Session, message: Message, settings: Settings, report: RunReport, *, counted: bool = False,
-          known: threads.KnownMail | None = None) -> None:
-    """Parse one stored message and queue its drafts, or record why it failed.
-
-    `counted`: the attempt was counted when the message was stored (saves a commit per new mail).
-    `known`: what the run already knows of the store (loaded once per run; else loaded here).
-    """
-    if not counted:
-        repo.start_attempt(session, message)
+def _read(session: Session, message: Message, settings: Settings, report: RunReport,
+          known: threads.KnownMail) -> None:
+    """Parse one stored message and stage its drafts (inside `repo.deferred_commits`), or record why
+    it could not be read. A failure to store what was read propagates: the caller's transaction decides."""
     try:
         with time_limit(PARSE_TIME_LIMIT_SECONDS):
             parsed = parsers.extract(message.raw or b"", tz=settings.timezone)
@@ -216,48 +238,34 @@ def _read(session: Session, message: Message, settings: Settings, report: RunRep
         report.failed += 1
         log.error("message %s: internal error\n%s", message.id, traceback.format_exc())
         return
-    try:
-        drafts = _queue(session, message, parsed, settings, report, known or threads.KnownMail.load(session))
-    except Exception as exc:  # what was read could not be stored: keep the mail, say why
-        if repo.in_deferred(session):
-            raise  # the batch is redone mail by mail, where this mail's failure is recorded alone
-        session.rollback()
-        repo.record_failure(session, message, f"what was read could not be stored: {exc.__class__.__name__}: {exc}")
-        report.failed += 1
-        log.error("message %s: storing the parse failed\n%s", message.id, traceback.format_exc())
-        return
-    report.new_drafts += len(drafts)
-    report.drafts.extend(drafts)
+    _queue(session, message, parsed, settings, report, known)
 
 
 def _queue(session: Session, message: Message, parsed: parsers.ParsedMail, settings: Settings,
-           report: RunReport, known: threads.KnownMail) -> list[Draft]:
+           report: RunReport, known: threads.KnownMail) -> None:
     """New drafts, or a linked duplicate, or a correction applied to the thread's earlier drafts."""
     original = known.same_message(message, parsed.message_id)
     if original is None and parsed.is_event_submission:
         original = known.same_events(message, parsed.events)
     if original is not None:
         repo.record_duplicate(session, message, parsed, original)
-        return []
-    earlier = threads.earlier_in_thread(session, message, parsed) if parsed.is_event_submission else None
+        return
+    earlier = known.earlier_in_thread(message, parsed) if parsed.is_event_submission else None
     if earlier is not None:
-        drafts = threads.drafts_of(session, earlier)
+        drafts = repo.open_drafts(session, earlier)
         corrected = [(d, e) for e in parsed.events if (d := threads.best_match(drafts, e)) is not None]
         if corrected:
             repo.record_parsed_headers(message, parsed)
             message.status = MessageStatus.QUEUED
             session.add(message)
-            session.commit()
+            known.remember(message, [])  # a later reply may answer this one
             for draft, event in corrected:
                 changes = {k: v for k, v in event.fields().items() if v != getattr(draft, k)}
-                repo.update_draft(session, draft.id, actor=repo.PIPELINE_ACTOR, action="updated_by_reply",
-                                  values=changes, message_pk=message.id, changed_by_reply=True,
-                                  note=f"changed by a reply: {message.message_id or message.id}")
+                repo.correct_by_reply(session, draft, changes, message)
                 report.updated_drafts += 1
-            return []
-    drafts = repo.record_parsed(session, message, parsed, timezone=settings.timezone)
-    known.remember(message, parsed.events if drafts else [])
-    return drafts
+            return
+    report.new_drafts += repo.record_parsed(session, message, parsed, timezone=settings.timezone)
+    known.remember(message, parsed.events if parsed.is_event_submission else [])
 
 
 @contextmanager

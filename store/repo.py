@@ -10,9 +10,11 @@ import hashlib
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
 from parsers.model import EVENT_FIELDS, Event, ParsedMail
@@ -21,27 +23,66 @@ from store.models import Draft, DraftChange, DraftStatus, Message, MessageStatus
 
 PIPELINE_ACTOR = "kontakt"
 # a decision that takes an already published event off the programme (feeds mark it cancelled)
+OPEN = (DraftStatus.PENDING, DraftStatus.APPROVED)  # drafts a reply in their thread may still correct
 UNPUBLISHING = (DraftStatus.WITHDRAWN, DraftStatus.REJECTED, DraftStatus.NOT_EVENT, DraftStatus.MERGED)
 MAX_ERROR_CHARS = 4000
 
 
-@contextmanager
-def deferred_commits(session: Session) -> Iterator[None]:
-    """Inside: the recording functions only flush; one commit at the end (a batch of mail at a time).
+@dataclass
+class PendingDraft:
+    """A draft queued in the current batch and not written yet: its column values and its history.
+    A reply later in the same batch can still correct it (see `correct_by_reply`)."""
 
-    The pipeline keeps its order per batch: raws committed before any is read, drafts before any
-    mailbox action. If the block raises, nothing of it is committed.
-    """
-    session.info["defer_commit"] = True
+    values: dict[str, Any]
+    history: list[dict[str, Any]]
+
+    def __getattr__(self, name: str) -> Any:  # reads like a Draft: draft.title, draft.start, ...
+        try:
+            return self.values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+@dataclass
+class DraftBatch:
+    """The drafts staged inside `deferred_commits`; `written` lists them, with their ids, once stored."""
+
+    pending: list[PendingDraft] = field(default_factory=list)
+    written: list[PendingDraft] = field(default_factory=list)  # with their ids, once stored
+
+    def of_message(self, message_pk: int) -> list[PendingDraft]:
+        return [p for p in self.pending if p.values["message_pk"] == message_pk]
+
+
+@contextmanager
+def deferred_commits(session: Session) -> Iterator[DraftBatch]:
+    """Inside: the recording functions only stage their changes; at the end the batch's drafts are
+    inserted together (one INSERT for the drafts, one for their history) and everything is committed
+    at once. The pipeline keeps its order per batch: raws committed before any is read, drafts before
+    any mailbox action. If the block raises, nothing of it is committed."""
+    batch = DraftBatch()
+    session.info["batch"] = batch
     try:
-        yield
+        yield batch
+        batch.written = _write_pending(session, batch.pending)
         session.commit()
     finally:
-        session.info["defer_commit"] = False
+        session.info.pop("batch", None)
+
+
+def _write_pending(session: Session, pending: list[PendingDraft]) -> list[PendingDraft]:
+    """Insert the staged drafts and their history: two statements for the batch. Returns them with ids."""
+    if not pending:
+        return []
+    ids = session.scalars(insert(Draft).returning(Draft.id, sort_by_parameter_order=True), [p.values for p in pending])
+    for draft_id, p in zip(ids, pending, strict=True):
+        p.values["id"] = draft_id
+    session.execute(insert(DraftChange), [{**entry, "draft_pk": p.values["id"]} for p in pending for entry in p.history])
+    return pending
 
 
 def in_deferred(session: Session) -> bool:
-    return bool(session.info.get("defer_commit"))
+    return "batch" in session.info
 
 
 def done(session: Session) -> None:
@@ -93,20 +134,27 @@ def keep_raw_many(session: Session, items: list[tuple[str, bytes]], *, source: s
     stored = {m.sha256: m for m in session.exec(select(Message).where(col(Message.sha256).in_(set(digests))))}
     seen = set(session.exec(select(SeenMail.ref).where(SeenMail.source == source,
                                                        col(SeenMail.ref).in_([ref for ref, _ in items]))))
-    results = []
+    fresh: dict[str, dict[str, Any]] = {}
     for (ref, raw), digest in zip(items, digests):
-        message = stored.get(digest)
-        results.append((message or Message(sha256=digest, raw=raw, size=len(raw), source=source, source_ref=ref,
-                                           attempts=1), message is None))
-        if message is None:
-            stored[digest] = results[-1][0]
-            session.add(results[-1][0])
-    session.flush()  # one round trip for the batch; the ids are needed below
-    for (ref, _), (message, _) in zip(items, results):
+        if digest not in stored and digest not in fresh:
+            fresh[digest] = {"sha256": digest, "raw": raw, "size": len(raw), "source": source, "source_ref": ref,
+                             "attempts": 1, "status": MessageStatus.RECEIVED, "received_at": utcnow()}
+    if fresh:  # one INSERT … RETURNING for the batch: ORM objects without the unit of work's cost per row
+        inserted = session.scalars(insert(Message).returning(Message, sort_by_parameter_order=True),
+                                   list(fresh.values()))
+        stored.update((m.sha256, m) for m in inserted)
+    ledger = []
+    for (ref, _), digest in zip(items, digests):
         if ref not in seen:
             seen.add(ref)
-            session.add(SeenMail(source=source, ref=ref, message_pk=message.id))
+            ledger.append({"source": source, "ref": ref, "message_pk": stored[digest].id, "seen_at": utcnow(),
+                           "action_done": False})
+    if ledger:
+        session.execute(insert(SeenMail), ledger)
     session.commit()
+    results = []
+    for digest in digests:  # a copy delivered twice in one batch is new only the first time
+        results.append((stored[digest], fresh.pop(digest, None) is not None))
     return results
 
 
@@ -145,19 +193,25 @@ def record_failure(session: Session, message: Message, error: str) -> None:
     done(session)
 
 
-def record_parsed(session: Session, message: Message, parsed: ParsedMail, *, timezone: str) -> list[Draft]:
-    """Fill in what the parser read and queue one draft per event; commit."""
+def record_parsed(session: Session, message: Message, parsed: ParsedMail, *, timezone: str) -> int:
+    """Fill in what the parser read and queue one draft per event; commit. Returns how many drafts.
+
+    Inside `deferred_commits` the drafts are staged and written (and listed, with their ids, in the
+    batch's `written`) when the block ends.
+    """
+    if not in_deferred(session):
+        with deferred_commits(session):
+            return record_parsed(session, message, parsed, timezone=timezone)
     record_parsed_headers(message, parsed)
-    drafts: list[Draft] = []
+    batch: DraftBatch = session.info["batch"]
     if parsed.is_event_submission:
         message.status = MessageStatus.QUEUED
-        for index, event in enumerate(parsed.events):
-            drafts.append(queue_draft(session, message, index, event, timezone=timezone))
+        batch.pending.extend(_new_draft(message, index, event, timezone=timezone)
+                             for index, event in enumerate(parsed.events))
     else:
         message.status = MessageStatus.NOT_EVENT
     session.add(message)
-    done(session)
-    return drafts
+    return len(parsed.events) if parsed.is_event_submission else 0
 
 
 def _storable_instant(moment: datetime | None) -> datetime | None:
@@ -191,22 +245,51 @@ def record_parsed_headers(message: Message, parsed: ParsedMail) -> None:
     message.processed_at = utcnow()
 
 
-def queue_draft(session: Session, message: Message, index: int, event: Event, *, timezone: str) -> Draft:
-    """A new pending draft from one event (not committed: the caller commits with the message)."""
-    draft = Draft(
-        message_pk=message.id,
-        event_index=index,
-        timezone=timezone,
-        uid=f"{uuid.uuid4()}@ledelsesugen.dk",
-        confidence=_safe_json(dict(event.confidence)),
-        evidence=_safe_json(dict(event.evidence)),
+def _new_draft(message: Message, index: int, event: Event, *, timezone: str) -> PendingDraft:
+    """A new pending draft from one event, with its "created" history entry; the same columns every time
+    (the batch is inserted with one statement)."""
+    now = utcnow()
+    values = {
+        "message_pk": message.id, "event_index": index, "status": DraftStatus.PENDING, "version": 1,
+        "timezone": timezone, "uid": f"{uuid.uuid4()}@ledelsesugen.dk", "description": None,
+        "confidence": _safe_json(dict(event.confidence)), "evidence": _safe_json(dict(event.evidence)),
+        "changed_by_reply": False, "created_at": now, "updated_at": now,
         **_clipped(event.fields()),
-    )
-    session.add(draft)
-    session.flush()
-    session.add(DraftChange(draft_pk=draft.id, actor=PIPELINE_ACTOR, action="created", message_pk=message.id,
-                            changes=_safe_json({k: [None, v] for k, v in event.fields().items() if v not in (None, False)})))
-    return draft
+    }
+    created = _history_entry(PIPELINE_ACTOR, "created", message.id,
+                             {k: [None, v] for k, v in event.fields().items() if v not in (None, False)})
+    return PendingDraft(values, [created])
+
+
+def _history_entry(actor: str, action: str, message_pk: int | None, changes: dict[str, Any],
+                   note: str | None = None) -> dict[str, Any]:
+    return {"at": utcnow(), "actor": actor, "action": action, "message_pk": message_pk,
+            "changes": _safe_json(changes), "note": note}
+
+
+def open_drafts(session: Session, message_pk: int) -> list[Draft | PendingDraft]:
+    """The message's drafts still open to corrections: stored ones (pending or approved) and,
+    inside `deferred_commits`, those staged in this batch."""
+    stmt = (select(Draft).where(Draft.message_pk == message_pk, col(Draft.status).in_(OPEN))
+            .order_by(col(Draft.event_index)))
+    with session.no_autoflush:  # the batch's staged changes wait for its one commit
+        stored: list[Draft | PendingDraft] = list(session.exec(stmt).all())
+    batch: DraftBatch | None = session.info.get("batch")
+    return stored + (batch.of_message(message_pk) if batch else [])
+
+
+def correct_by_reply(session: Session, draft: Draft | PendingDraft, values: dict[str, Any], message: Message) -> None:
+    """A later mail in the thread changes a draft: recorded with history, marked as changed by a reply."""
+    note = f"changed by a reply: {message.message_id or message.id}"
+    values = _clipped(values)
+    if isinstance(draft, Draft):
+        update_draft(session, draft.id, actor=PIPELINE_ACTOR, action="updated_by_reply", values=values,
+                     message_pk=message.id, changed_by_reply=True, note=note)
+        return
+    changes = {k: [draft.values[k], v] for k, v in values.items() if draft.values.get(k) != v}
+    draft.values.update({k: pair[1] for k, pair in changes.items()}, changed_by_reply=True,
+                        version=draft.values["version"] + 1, updated_at=utcnow())
+    draft.history.append(_history_entry(PIPELINE_ACTOR, "updated_by_reply", message.id, changes, note))
 
 
 def _clipped(values: dict[str, Any]) -> dict[str, Any]:
@@ -273,16 +356,18 @@ def update_draft(
     assignments["updated_at"] = utcnow()
     assignments["version"] = draft.version + 1
     table = Draft.__table__  # type: ignore[attr-defined]
-    result = session.execute(
-        table.update().where(table.c.id == draft_id, table.c.version == draft.version).values(**assignments)
-    )
-    if result.rowcount != 1:
-        session.rollback()
-        raise Conflict(f"draft {draft_id} was changed by someone else while you were saving")
-    session.add(DraftChange(draft_pk=draft_id, actor=actor, action=action, changes=changes, note=note,
-                            message_pk=message_pk if message_pk is not None else draft.message_pk))
-    session.commit()
-    session.refresh(draft)
+    # no autoflush: inside the pipeline's batch the rest waits for the batch's one commit
+    with session.no_autoflush:
+        result = session.execute(
+            table.update().where(table.c.id == draft_id, table.c.version == draft.version).values(**assignments)
+        )
+        if result.rowcount != 1:
+            session.rollback()
+            raise Conflict(f"draft {draft_id} was changed by someone else while you were saving")
+        session.add(DraftChange(draft_pk=draft_id, actor=actor, action=action, changes=changes, note=note,
+                                message_pk=message_pk if message_pk is not None else draft.message_pk))
+        done(session)
+        session.refresh(draft)
     return draft
 
 

@@ -34,7 +34,7 @@ def test_migrations_build_exactly_the_models(database_url):
     with engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         assert compare_metadata(context, SQLModel.metadata) == []
-        assert context.get_current_revision() == head_revision()
+        assert context.get_current_revision() == head_revision() == HEAD_REVISION  # the constant follows the scripts
 
 
 def test_an_out_of_date_schema_is_refused_with_what_to_do(database_url):
@@ -78,6 +78,47 @@ def test_the_pipeline_and_a_version_conflict(database_url, tmp_path):
         with pytest.raises(Conflict):
             repo.update_draft(s, draft.id, actor="b", action="edited", expected_version=1, values={"title": "Anden"})
         assert s.get(Draft, draft.id).title == "Ny"
+
+
+@pytest.mark.parametrize("same_run", [True, False], ids=["reply-in-the-same-batch", "reply-in-a-later-run"])
+@pytest.mark.parametrize("threaded_by", ["headers", "subject"])
+def test_a_reply_corrects_its_draft_whether_or_not_the_draft_is_stored_yet(database_url, tmp_path, same_run, threaded_by):
+    """The pipeline stages a batch's drafts and writes them at the end: a correction to a draft of the
+    same batch must land exactly as one to a stored draft (one draft, changed, with both history entries)."""
+    title = "Tillid i hverdagen – ledermøde"
+    original = event_mail(title=title, msgid="<original@vejle.example>")
+    headers = {"In-Reply-To": "<original@vejle.example>"} if threaded_by == "headers" else {}
+    reply = event_mail(title=title, when="Tirsdag den 27. oktober kl. 13-14", subject=f"SV: Arrangement: {title}",
+                       msgid="<svar@vejle.example>", extra_headers=headers)
+    inbox = write_mails(tmp_path / "inbox", {"1-original.eml": original} | ({"2-svar.eml": reply} if same_run else {}))
+    settings = settings_for(database_url, inbox)
+    first = run_once(settings)
+    if not same_run:
+        write_mails(inbox, {"2-svar.eml": reply})
+    second = run_once(settings) if not same_run else None
+    totals = [(r.new_drafts, r.updated_drafts) for r in (first, second) if r is not None]
+    assert [sum(column) for column in zip(*totals)] == [1, 1]
+    with session_scope(open_store(settings)) as s:
+        draft = s.exec(select(Draft)).one()
+        assert (draft.title, draft.start, draft.end) == (title, "2026-10-27T13:00", "2026-10-27T14:00")
+        assert draft.changed_by_reply and draft.version == 2
+        assert [c.action for c in repo.history(s, draft.id)] == ["created", "updated_by_reply"]
+        assert repo.history(s, draft.id)[1].changes["start"] == ["2026-10-27T09:00", "2026-10-27T13:00"]
+        statuses = sorted(m.status for m in s.exec(select(Message)).all())
+        assert statuses == [MessageStatus.QUEUED, MessageStatus.QUEUED]
+
+
+def test_the_same_bytes_twice_in_one_batch_are_stored_once(database_url):
+    engine = open_engine(database_url)
+    ensure_schema(engine)
+    raw = event_mail()
+    with session_scope(engine) as s:
+        kept = repo.keep_raw_many(s, [("a", raw), ("b", b"other"), ("c", raw)], source="test")
+        assert [is_new for _, is_new in kept] == [True, True, False]
+        assert kept[0][0].id == kept[2][0].id != kept[1][0].id
+        assert kept[0][0].raw == raw
+        assert repo.seen_refs(s, "test") == {"a", "b", "c"}
+        assert len(s.exec(select(Message)).all()) == 2
 
 
 @pytest.mark.postgres
