@@ -255,9 +255,7 @@ def _queue(session: Session, message: Message, parsed: parsers.ParsedMail, setti
         drafts = repo.open_drafts(session, earlier)
         corrected = [(d, e) for e in parsed.events if (d := threads.best_match(drafts, e)) is not None]
         if corrected:
-            repo.record_parsed_headers(message, parsed)
-            message.status = MessageStatus.QUEUED
-            session.add(message)
+            repo.record_correction(session, message, parsed)
             known.remember(message, [])  # a later reply may answer this one
             for draft, event in corrected:
                 changes = {k: v for k, v in event.fields().items() if v != getattr(draft, k)}

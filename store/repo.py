@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import bindparam, insert
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from parsers.model import EVENT_FIELDS, Event, ParsedMail
@@ -45,10 +46,12 @@ class PendingDraft:
 
 @dataclass
 class DraftBatch:
-    """The drafts staged inside `deferred_commits`; `written` lists them, with their ids, once stored."""
+    """What is staged inside `deferred_commits`: new drafts (`written` lists them, with their ids, once
+    stored) and what became of each message read."""
 
     pending: list[PendingDraft] = field(default_factory=list)
     written: list[PendingDraft] = field(default_factory=list)  # with their ids, once stored
+    outcomes: dict[int, dict[str, Any]] = field(default_factory=dict)  # message id -> its outcome columns
 
     def of_message(self, message_pk: int) -> list[PendingDraft]:
         return [p for p in self.pending if p.values["message_pk"] == message_pk]
@@ -56,18 +59,48 @@ class DraftBatch:
 
 @contextmanager
 def deferred_commits(session: Session) -> Iterator[DraftBatch]:
-    """Inside: the recording functions only stage their changes; at the end the batch's drafts are
-    inserted together (one INSERT for the drafts, one for their history) and everything is committed
-    at once. The pipeline keeps its order per batch: raws committed before any is read, drafts before
-    any mailbox action. If the block raises, nothing of it is committed."""
+    """Inside: the recording functions only stage their changes; at the end they are written together
+    (one UPDATE for the messages' outcomes, one INSERT for the drafts, one for their history) and
+    committed at once. The pipeline keeps its order per batch: raws committed before any is read,
+    drafts before any mailbox action. If the block raises, nothing of it is committed."""
     batch = DraftBatch()
     session.info["batch"] = batch
     try:
         yield batch
+        _write_outcomes(session, batch.outcomes)
         batch.written = _write_pending(session, batch.pending)
         session.commit()
     finally:
         session.info.pop("batch", None)
+
+
+# what reading a message sets on it: every outcome writes all of them, so a batch is one executemany
+OUTCOME_COLUMNS = ("status", "message_id", "subject", "sender", "sent_at", "in_reply_to", "kind", "error",
+                   "processed_at", "duplicate_of")
+
+
+def _write_outcomes(session: Session, outcomes: dict[int, dict[str, Any]]) -> None:
+    if not outcomes:
+        return
+    table = Message.__table__  # type: ignore[attr-defined]
+    statement = (table.update().where(table.c.id == bindparam("message_pk"))
+                 .values({name: bindparam(name) for name in OUTCOME_COLUMNS}))
+    session.connection().execute(statement, [{"message_pk": pk, **row} for pk, row in outcomes.items()])
+
+
+def _record_outcome(session: Session, message: Message, **values: Any) -> None:
+    """Set what became of a message; commit (inside `deferred_commits`: staged for the batch's one UPDATE,
+    the object showing the new values without the ORM flushing it row by row)."""
+    batch: DraftBatch | None = session.info.get("batch")
+    if batch is None:
+        for name, value in values.items():
+            setattr(message, name, value)
+        session.add(message)
+        session.commit()
+        return
+    for name, value in values.items():
+        set_committed_value(message, name, value)
+    batch.outcomes[message.id] = {name: getattr(message, name) for name in OUTCOME_COLUMNS}
 
 
 def _write_pending(session: Session, pending: list[PendingDraft]) -> list[PendingDraft]:
@@ -186,11 +219,9 @@ def start_attempt(session: Session, message: Message) -> None:
 
 
 def record_failure(session: Session, message: Message, error: str) -> None:
-    message.status = MessageStatus.FAILED
-    message.error = safe_text(error, MAX_ERROR_CHARS)
-    message.processed_at = utcnow()
-    session.add(message)
-    done(session)
+    """The message could not be read (or stored): kept, with why; commit."""
+    _record_outcome(session, message, status=MessageStatus.FAILED, error=safe_text(error, MAX_ERROR_CHARS),
+                    processed_at=utcnow())
 
 
 def record_parsed(session: Session, message: Message, parsed: ParsedMail, *, timezone: str) -> int:
@@ -202,16 +233,13 @@ def record_parsed(session: Session, message: Message, parsed: ParsedMail, *, tim
     if not in_deferred(session):
         with deferred_commits(session):
             return record_parsed(session, message, parsed, timezone=timezone)
-    record_parsed_headers(message, parsed)
     batch: DraftBatch = session.info["batch"]
-    if parsed.is_event_submission:
-        message.status = MessageStatus.QUEUED
-        batch.pending.extend(_new_draft(message, index, event, timezone=timezone)
-                             for index, event in enumerate(parsed.events))
-    else:
-        message.status = MessageStatus.NOT_EVENT
-    session.add(message)
-    return len(parsed.events) if parsed.is_event_submission else 0
+    if not parsed.is_event_submission:
+        _record_outcome(session, message, status=MessageStatus.NOT_EVENT, **_read_headers(parsed))
+        return 0
+    _record_outcome(session, message, status=MessageStatus.QUEUED, **_read_headers(parsed))
+    batch.pending.extend(_new_draft(message, index, event, timezone=timezone) for index, event in enumerate(parsed.events))
+    return len(parsed.events)
 
 
 def _storable_instant(moment: datetime | None) -> datetime | None:
@@ -227,22 +255,26 @@ def _storable_instant(moment: datetime | None) -> datetime | None:
 
 def record_duplicate(session: Session, message: Message, parsed: ParsedMail, original_pk: int) -> None:
     """The same submission again: kept, linked to the first, no second draft; commit."""
-    record_parsed_headers(message, parsed)
-    message.status = MessageStatus.DUPLICATE
-    message.duplicate_of = original_pk
-    session.add(message)
-    done(session)
+    _record_outcome(session, message, status=MessageStatus.DUPLICATE, duplicate_of=original_pk, **_read_headers(parsed))
 
 
-def record_parsed_headers(message: Message, parsed: ParsedMail) -> None:
-    message.message_id = safe_text(parsed.message_id or "", 998) or None
-    message.subject = safe_text(parsed.subject or "", 2000) or ""
-    message.sender = safe_text(parsed.sender or "", 1000) or ""
-    message.sent_at = _storable_instant(parsed.date)
-    message.in_reply_to = safe_text(parsed.in_reply_to or "", 998) or None
-    message.kind = str(parsed.kind)
-    message.error = None
-    message.processed_at = utcnow()
+def record_correction(session: Session, message: Message, parsed: ParsedMail) -> None:
+    """A reply that corrects earlier drafts (see `correct_by_reply`): read, queued, no draft of its own; commit."""
+    _record_outcome(session, message, status=MessageStatus.QUEUED, **_read_headers(parsed))
+
+
+def _read_headers(parsed: ParsedMail) -> dict[str, Any]:
+    """What a read message keeps of its headers, in sizes every database accepts."""
+    return {
+        "message_id": safe_text(parsed.message_id or "", 998) or None,
+        "subject": safe_text(parsed.subject or "", 2000) or "",
+        "sender": safe_text(parsed.sender or "", 1000) or "",
+        "sent_at": _storable_instant(parsed.date),
+        "in_reply_to": safe_text(parsed.in_reply_to or "", 998) or None,
+        "kind": str(parsed.kind),
+        "error": None,
+        "processed_at": utcnow(),
+    }
 
 
 def _new_draft(message: Message, index: int, event: Event, *, timezone: str) -> PendingDraft:
