@@ -24,8 +24,9 @@ class Mailbox(Protocol):
         """Every item whose ref is not in `seen`, oldest first."""
         ...
 
-    def apply_action(self, ref: str) -> None:
-        """The configured follow-up (none/seen/flag/move) for an item whose drafts are committed."""
+    def apply_action(self, refs: list[str]) -> None:
+        """The configured follow-up (none/seen/flag/move) for items whose drafts are committed, in one
+        go; refs this source can no longer address (another UIDVALIDITY) are passed over."""
         ...
 
     def close(self) -> None: ...

@@ -43,7 +43,7 @@ class FolderMailbox:
             if mail is not None:
                 yield mail
 
-    def apply_action(self, ref: str) -> None:
+    def apply_action(self, refs: list[str]) -> None:
         """A folder is read-only for kontakt: the ledger alone remembers what was taken."""
 
     def close(self) -> None:
@@ -71,7 +71,7 @@ class MaildirMailbox:
             if mail is not None:
                 yield RawMail(ref=key, raw=mail.raw, size=mail.size, truncated=mail.truncated)
 
-    def apply_action(self, ref: str) -> None:
+    def apply_action(self, refs: list[str]) -> None:
         pass
 
     def close(self) -> None:

@@ -77,7 +77,6 @@ class ImapMailbox:
         self._sleep = sleep
         self._client: imapclient.IMAPClient | None = None
         self._uidvalidity: int | None = None
-        self._uid_of: dict[str, int] = {}
 
     # ------------------------------------------------------------ connection
     def _connect(self) -> imapclient.IMAPClient:
@@ -195,7 +194,6 @@ class ImapMailbox:
             bodies = self._with_retry("fetching messages", lambda c: c.fetch(small, ["BODY.PEEK[]"])) if small else {}
             for uid in batch:
                 ref = f"{self.address.folder}/{validity}/{uid}"
-                self._uid_of[ref] = uid
                 size = int(sizes.get(uid, {}).get(b"RFC822.SIZE", 0))
                 if uid in bodies:
                     raw = bodies[uid].get(b"BODY[]") or b""
@@ -207,11 +205,13 @@ class ImapMailbox:
                     yield RawMail(ref=ref, raw=data if isinstance(data, bytes) else b"", size=size, truncated=True)
                 # a UID that vanished between SEARCH and FETCH (expunged meanwhile) is simply not there
 
-    def apply_action(self, ref: str) -> None:
-        uid = self._uid_of.get(ref)
-        if uid is None or self.action.name == "none":
+    def apply_action(self, refs: list[str]) -> None:
+        if self.action.name == "none":
             return
-        self._with_retry(f"applying the mailbox action {self.action.name}", lambda c: self.action.apply(c, [uid]))
+        self._ensure()
+        uids = sorted(_uids_for(set(refs), self.address.folder, self._uidvalidity))
+        if uids:  # one command for the batch
+            self._with_retry(f"applying the mailbox action {self.action.name}", lambda c: self.action.apply(c, uids))
 
     def close(self) -> None:
         if self._client is not None:

@@ -12,7 +12,7 @@ import logging
 import signal
 import threading
 import traceback
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import NamedTuple, TypeVar
@@ -134,6 +134,7 @@ def _take_in(session: Session, mailbox: Mailbox, settings: Settings, report: Run
     for message in repo.unread_messages(session, MAX_PARSE_ATTEMPTS):
         repo.start_attempt(session, message)
         known = _store_alone(session, message, None, settings, report, known)
+    _follow_up(session, mailbox, repo.pending_actions(session, mailbox.source))
     mails = mailbox.fetch_new(repo.seen_refs(session, mailbox.source))
     for batch in _batches(mails, settings.mailbox.batch_size):
         # 1. every raw message of the batch is committed before any of them is read
@@ -153,12 +154,20 @@ def _take_in(session: Session, mailbox: Mailbox, settings: Settings, report: Run
                 session.refresh(message)
                 if message.status == MessageStatus.RECEIVED:
                     known = _store_alone(session, message, mail, settings, report, known)
-        # 3. only now the mailbox actions
-        for mail in batch:
-            if not mail.truncated:
-                mailbox.apply_action(mail.ref)
+        # 3. only now the mailbox action, for the batch at once (an over-size mail stays where it is)
+        _follow_up(session, mailbox, [mail.ref for mail in batch if not mail.truncated],
+                   not_wanted=[mail.ref for mail in batch if mail.truncated])
         if progress:
             progress(len(batch))
+
+
+def _follow_up(session: Session, mailbox: Mailbox, refs: list[str], *, not_wanted: Sequence[str] = ()) -> None:
+    """The mailbox action for items whose drafts are committed, noted in the ledger once done, so a run
+    that stops in between leaves it to the next run instead of forgetting it."""
+    if refs:
+        mailbox.apply_action(refs)
+    if refs or not_wanted:
+        repo.mark_actions_done(session, mailbox.source, [*refs, *not_wanted])
 
 
 def _store_together(session: Session, items: list[tuple[Message, RawMail | None]], settings: Settings,

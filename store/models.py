@@ -172,7 +172,7 @@ class SeenMail(SQLModel, table=True):
     ref: str = Field(max_length=1000)  # file name, or FOLDER/UIDVALIDITY/UID
     message_pk: Optional[int] = Field(default=None, foreign_key="message.id")
     seen_at: datetime = _when(nullable=False, default=utcnow)
-    action_done: bool = False  # the mailbox action (seen/flag/move) has been applied
+    action_done: bool = False  # the mailbox follow-up (seen/flag/move) is done, or not wanted (over-size mail)
 
     __table_args__ = (sa.UniqueConstraint("source", "ref", name="uq_seenmail_source_ref"),)
 

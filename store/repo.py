@@ -191,6 +191,22 @@ def keep_raw_many(session: Session, items: list[tuple[str, bytes]], *, source: s
     return results
 
 
+def pending_actions(session: Session, source: str) -> list[str]:
+    """Items of this source taken in whose mailbox follow-up was never done (a run stopped before it)."""
+    stmt = select(SeenMail.ref).where(SeenMail.source == source, col(SeenMail.action_done).is_(False))
+    return list(session.exec(stmt.order_by(col(SeenMail.id))).all())
+
+
+def mark_actions_done(session: Session, source: str, refs: list[str]) -> None:
+    """The follow-up of these items is done (or not wanted: an over-size mail stays in the mailbox); commit."""
+    table = SeenMail.__table__  # type: ignore[attr-defined]
+    for start in range(0, len(refs), 500):  # bounded IN lists
+        session.connection().execute(table.update().where(table.c.source == source,
+                                                          table.c.ref.in_(refs[start:start + 500]))
+                                     .values(action_done=True))
+    session.commit()
+
+
 def unread_messages(session: Session, max_attempts: int = 3) -> Sequence[Message]:
     """Messages stored but not read yet (new, or left behind by a crashed run)."""
     stmt = (

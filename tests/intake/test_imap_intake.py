@@ -93,6 +93,39 @@ def test_move_action_moves_after_storing_and_a_second_run_takes_nothing(server, 
     assert counts(config) == (2, 2)
 
 
+def test_a_move_that_failed_is_done_by_the_next_run_and_in_one_command_a_batch(server, imap_config, monkeypatch):
+    """The ledger notes each follow-up once done: a run stopped between storing and moving
+    (here: the server refuses the MOVE) leaves it to the next run, which stores nothing twice."""
+    from intake.actions import MoveTo
+
+    server.add_many([mail(n) for n in range(5)])
+    config = imap_config(extra='action = "move:Behandlet"\nbatch_size = 2')
+    real_apply, calls = MoveTo.apply, []
+
+    def refused(self, client, uids):
+        calls.append(list(uids))
+        raise KontaktError("the server refused the MOVE")
+
+    monkeypatch.setattr(MoveTo, "apply", refused)
+    with pytest.raises(KontaktError, match="refused the MOVE"):
+        run_once(load_settings(config))
+    assert calls == [[1, 2]]  # the first batch, in one command
+    client = imap(server)
+    assert client.select_folder("INBOX")[b"EXISTS"] == 5
+
+    def counted(self, client, uids):
+        calls.append(list(uids))
+        real_apply(self, client, uids)
+
+    monkeypatch.setattr(MoveTo, "apply", counted)
+    report = run_once(load_settings(config))
+    assert calls[1:] == [[1, 2], [3, 4], [5]]  # what was left undone first, then the new batches
+    assert (report.fetched, report.new_drafts) == (3, 3)
+    assert client.select_folder("INBOX")[b"EXISTS"] == 0
+    assert client.select_folder("Behandlet")[b"EXISTS"] == 5
+    assert counts(config) == (5, 5)
+
+
 def test_uidvalidity_change_queues_nothing_twice(server, imap_config):
     server.add_many([mail(1), mail(2)])
     config = imap_config()
