@@ -206,9 +206,12 @@ def _payload_bytes(part: Message, mail: MimeMail) -> bytes | None:
     return data
 
 
+NOT_BASE64 = re.compile(r"[^A-Za-z0-9+/]+")
+
+
 def _lenient_b64(text: str) -> bytes:
     """Base64 that keeps what it can: drops characters outside the alphabet and a broken tail."""
-    cleaned = "".join(ch for ch in text.split("=", 1)[0] if ch.isascii() and (ch.isalnum() or ch in "+/"))
+    cleaned = NOT_BASE64.sub("", text.split("=", 1)[0])
     if len(cleaned) % 4 == 1:  # one stray character cannot encode anything
         cleaned = cleaned[:-1]
     cleaned += "=" * (-len(cleaned) % 4)
