@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import bindparam, insert
+from sqlalchemy.orm import defer
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
@@ -172,10 +173,12 @@ def keep_raw_many(session: Session, items: list[tuple[str, bytes]], *, source: s
         if digest not in stored and digest not in fresh:
             fresh[digest] = {"sha256": digest, "raw": raw, "size": len(raw), "source": source, "source_ref": ref,
                              "attempts": 1, "status": MessageStatus.RECEIVED, "received_at": utcnow()}
-    if fresh:  # one INSERT … RETURNING for the batch: ORM objects without the unit of work's cost per row
-        inserted = session.scalars(insert(Message).returning(Message, sort_by_parameter_order=True),
-                                   list(fresh.values()))
-        stored.update((m.sha256, m) for m in inserted)
+    if fresh:  # one INSERT for the batch, then the rows back without their raw bytes (which are here)
+        session.execute(insert(Message), list(fresh.values()))
+        for message in session.exec(select(Message).options(defer(Message.raw))
+                                    .where(col(Message.sha256).in_(list(fresh)))):
+            set_committed_value(message, "raw", fresh[message.sha256]["raw"])
+            stored[message.sha256] = message
     ledger = []
     for (ref, _), digest in zip(items, digests):
         if ref not in seen:
