@@ -172,6 +172,9 @@ def events_from_lines(body: Body, lines: list[Line], subject: str, sent: datetim
         event = build_event(seg_lines, when, lines, subject, sent, sender_address, organiser, links, len(segments) > 1)
         if title and event.confidence.get("title", 0) < 0.7:
             put(event, "title", title, title, 0.55)
+            place = _listing_place(lines[when.line].text)
+            if place and event.place is None:
+                put(event, "place", place, place, 0.55)
             if event.registration is None:
                 fill_details(event, shared, sent, f.find_registration(shared))
         events.append(event)
@@ -274,17 +277,44 @@ def split_segments(lines: list[Line], whens: list[When]) -> list[tuple[list[Line
 
 
 def _listing_title(line: str) -> str | None:
-    """The words of a line once its dates, times, label and bullet are taken out, if they are a title's worth."""
-    rest = line
-    for hit in sorted([*dt.find_dates(line), *dt.find_times(line)], key=lambda h: h.start, reverse=True):
-        rest = rest[:hit.start] + " " + rest[hit.end:]
-    label = f.label_of(rest)
-    if label:
+    """The words of a listing line once its dates, times, label and bullet are taken out, if they are
+    a title's worth. With words on both sides of the date ("Morgenmøde om trivsel – tirsdag 27.
+    oktober kl. 8.30-10, Kantinen, Søndergade 2"), the words before it; see `_listing_place`."""
+    hits = sorted([*dt.find_dates(line), *dt.find_times(line)], key=lambda h: h.start)
+    if not hits:
+        return None
+    if f.label_of(_without(line, hits)):
         return None  # "Tid: …" is a field of an event described around it, not a listing
-    rest = re.sub(r"^[\s\W]*(?:(?:kl\.?|klokken|fra|den|d\.|og)\s+)*", "", f.NUMBERING.sub("", rest))
-    rest = re.sub(r"[\s:;,–—-]+$", "", rest).strip()
-    rest = re.sub(r"^[:;,–—-]\s*", "", rest)
-    return rest if len(re.findall(r"[A-Za-zÆØÅæøå]{2,}", rest)) >= 3 else None
+    before, after = _listing_words(line[:hits[0].start]), _listing_words(line[hits[-1].end:])
+    if _wordy(before) and _wordy(after) and f.looks_like_address(after):
+        return before
+    rest = _listing_words(_without(line, hits))
+    return rest if _wordy(rest) else None
+
+
+def _listing_place(line: str) -> str | None:
+    """The venue written after a listing line's date and time, when it reads like an address."""
+    hits = sorted([*dt.find_dates(line), *dt.find_times(line)], key=lambda h: h.start)
+    if not hits or not _wordy(_listing_words(line[:hits[0].start])):
+        return None
+    after = _listing_words(line[hits[-1].end:])
+    return after if _wordy(after, 1) and f.looks_like_address(after) else None
+
+
+def _without(line: str, hits: list) -> str:
+    for hit in reversed(hits):
+        line = line[:hit.start] + " " + line[hit.end:]
+    return line
+
+
+def _listing_words(text: str) -> str:
+    text = re.sub(r"^[\s\W]*(?:(?:kl\.?|klokken|fra|til|den|d\.|og)\s+)*", "", f.NUMBERING.sub("", text))
+    text = re.sub(r"[\s:;,–—-]+$", "", text).strip()
+    return re.sub(r"^[:;,–—-]\s*", "", text)
+
+
+def _wordy(text: str, least: int = 3) -> bool:
+    return len(re.findall(r"[A-Za-zÆØÅæøå]{2,}", text)) >= least
 
 
 def _listing_segment(lines: list[Line], when: When, whens: list[When]) -> list[Line]:
@@ -390,7 +420,7 @@ def find_deadline(lines: list[Line], sent: datetime | None, start: str | None) -
         is_deadline_label = label is not None and label[0] == "deadline"
         if not (cue or is_deadline_label):
             continue
-        if not (is_deadline_label or re.search(r"tilmeld|frist|deadline", ln.text, re.IGNORECASE)):
+        if not (is_deadline_label or re.search(r"tilmeld|frist|deadline", ln.text, re.IGNORECASE) or f.REG_CUE.search(ln.text)):
             continue
         region = ln.text if is_deadline_label else ln.text[cue.start():]
         offset = 0 if is_deadline_label else cue.start()
@@ -435,6 +465,10 @@ def _organiser(body: Body, lines: list[Line], sender_address: str | None) -> tup
     named = _organisation_after_job(signature)
     if named:
         return named, named, 0.5
+    if body.forwarded_from and body.forwarded_from[0]:  # "Fra: Region Midtjylland <…>" of a forwarded mail
+        orgs = organisations(body.forwarded_from[0])
+        if orgs and orgs[0].text in body.text:
+            return orgs[0].text, orgs[0].text, 0.5
     for ln in text_lines[:15]:
         orgs = organisations(ln.text)
         if orgs:

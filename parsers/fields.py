@@ -95,7 +95,8 @@ TITLE_FROM_VERB = re.compile(
 
 def clean_subject(subject: str) -> str:
     s = SUBJECT_PREFIX.sub("", subject or "").strip()
-    s = re.sub(r"\s*[–-]?\s*\d{1,2}[./]\d{1,2}(?:[./]\d{2,4})?\s*$", "", s)  # a date at the end: "– 30.10", "27/10"
+    s = re.sub(r"\s*[–-]?\s*(?:(?:d\.|den)\s*)?\d{1,2}[./]\d{1,2}(?:[./]\d{2,4})?\s*$", "", s)  # "– 30.10", "d. 27/10"
+    s = _without_trailing_date(s)  # "Lederfrokost 29. oktober", "Inspirationsdag 27.-28. oktober"
     for phrase in sorted(MAILTEXT["subject_boilerplate"], key=len, reverse=True):
         s = re.sub(rf"^\s*{re.escape(phrase)}\s*[:–-]\s*", "", s, flags=re.IGNORECASE)
         s = re.sub(rf"\s*[:–-]\s*{re.escape(phrase)}\s*$", "", s, flags=re.IGNORECASE)
@@ -105,6 +106,15 @@ def clean_subject(subject: str) -> str:
             s = s[0].upper() + s[1:]
             break
     return s.strip(" :–-")
+
+
+def _without_trailing_date(text: str) -> str:
+    from parsers.danish_time import find_dates
+
+    hits = find_dates(text)
+    if not hits or text[hits[-1].end:].strip(" .,:;–-") or len(re.findall(r"[^\W\d]{3,}", text[:hits[-1].start])) < 1:
+        return text
+    return text[:hits[-1].start].rstrip(" ,:;–-")
 
 
 QUOTES = "\"'”“„«»‘’"
@@ -200,6 +210,11 @@ PLACE_AFTER_WHEN = re.compile(
     r"\b(?:afholdes|afvikles|holdes|foregår|finder sted|mødes vi|ses vi)\b.{0,80}?\s(?:på|i|hos)\s+"
     r"(?P<place>[A-ZÆØÅ][^;!?\n]*?\b\d{4}\s+[A-ZÆØÅ][\wæøåÆØÅ-]+(?:\s+[A-ZÆØÅ][\wæøå]*)?)"
 )
+# a venue and its street and number after "på/i/hos", the number not a date or a time ("27.10", "13:00")
+VENUE_AND_STREET = re.compile(
+    r"(?:^|\s)(?:på|i|hos)\s+(?P<place>[A-ZÆØÅ][\wæøåÆØÅ.-]*(?:\s+[\wæøåÆØÅ.-]+){0,4},\s*"
+    r"[A-ZÆØÅ][\wæøåÆØÅ.-]+(?:\s+[\wæøåÆØÅ.-]+){0,2}\s+\d{1,4}[A-Za-z]?(?![\d:/]|\.\d)"
+    r"(?:,\s*\d{4}\s+[A-ZÆØÅ][\wæøåÆØÅ-]+(?:\s+[A-ZÆØÅ][\wæøå-]*)?)?)")
 ADDRESS_AFTER_PREP = re.compile(r"(?:^|\s)(?:på|i|hos)\s+(?P<place>[A-ZÆØÅ][^;!?\n]*?\b\d{4}\s+[A-ZÆØÅ][\wæøåÆØÅ-]+(?:\s+[A-ZÆØÅ][\wæøå]*)?)")
 
 
@@ -238,6 +253,10 @@ def find_place(lines: list[Line]) -> Found | None:
             if value and not ONLINE_WORD.fullmatch(value) and "ledelsesugen" not in value.lower() and (
                     looks_like_address(value) or re.match(r"[A-ZÆØÅ]", value)):
                 return Found(value, m.group("place"), 0.7 if looks_like_address(value) else 0.55)
+    for ln in paras:  # "… kl. 11.30 til 13.00 i Frederiksberg Rådhus, Smallegade 1."
+        m = VENUE_AND_STREET.search(ln.text)
+        if m and not label_of(ln.text):
+            return Found(_strip_place(m.group("place")), m.group("place"), 0.5)
     for ln in paras:  # an address in a line of its own, after "på", or after the date and time
         if POSTCODE_TOWN.search(ln.text) and STREET_NUMBER.search(ln.text) and not label_of(ln.text):
             m = ADDRESS_AFTER_PREP.search(ln.text)
@@ -286,7 +305,8 @@ def find_online(lines: list[Line], place: Found | None) -> tuple[bool, str | Non
 
 # ---------------------------------------------------------------- registration
 
-REG_CUE = re.compile(r"tilmeld|tilmelding|sign.?up|registrer|registrering|billet", re.IGNORECASE)
+REG_CUE = re.compile(r"tilmeld|tilmelding|sign.?up|registrer|registrering|billet|få en plads|sikre dig en plads|"
+                     r"reserver|skriv til|send en mail til", re.IGNORECASE)
 
 
 def _contact(text: str) -> str | None:
@@ -325,11 +345,14 @@ AUDIENCE_STRONG = re.compile(
 AUDIENCE_WEAK = re.compile(r"(?:[Ff]or(?=\s+alle\b)|arrangementet er for|er åbent for|er for)" + _AUD_TAIL)
 
 
+AUDIENCE_WELCOME = re.compile(r"\b(?P<aud>[Aa]lle\s+[a-zæøå][\wæøå -]{2,80}?)\s+(?:er|være)\s+(?:hjertelig\s+|meget\s+)?velkomne")
+
+
 def find_audience(lines: list[Line]) -> Found | None:
     hit = labelled(lines, "audience")
     if hit:
         return Found(hit[1].rstrip("."), hit[1], 0.9)
-    for pattern, confidence in ((AUDIENCE_STRONG, 0.7), (AUDIENCE_WEAK, 0.55)):
+    for pattern, confidence in ((AUDIENCE_STRONG, 0.7), (AUDIENCE_WEAK, 0.55), (AUDIENCE_WELCOME, 0.5)):
         for ln in lines:
             m = pattern.search(ln.text)
             if m:

@@ -306,3 +306,85 @@ Lars
     assert event.title == "Forskningsseminar om ledelse og motivation"
     assert event.organizer == "Aarhus Universitet"
     assert (event.start, event.place) == ("2026-10-27T14:00", "Aarhus BSS, Fuglesangs Allé 4, 8210 Aarhus V")
+
+
+def test_a_listed_event_with_its_venue_after_the_date_keeps_title_and_place_apart():
+    text = """Hej Ledelsesugen
+
+Vores to bidrag til programmet:
+
+- Dialogcafé om sygefravær – mandag 26. oktober kl. 14-15.30, Aulaen, Skolevej 12, Ikast
+- Ledernetværk for teamledere – torsdag 29. oktober kl. 9-11, Mødelokale B, Skolevej 12, Ikast
+
+Tilmelding til pia@ikast.example senest 19. oktober.
+
+Hilsen Pia
+"""
+    events = extract(mails.plain(text=text, subject="Ledelsesugen")).events
+    assert [(e.title, e.start, e.place) for e in events] == [
+        ("Dialogcafé om sygefravær", "2026-10-26T14:00", "Aulaen, Skolevej 12, Ikast"),
+        ("Ledernetværk for teamledere", "2026-10-29T09:00", "Mødelokale B, Skolevej 12, Ikast"),
+    ]
+    assert {e.registration for e in events} == {"pia@ikast.example"}
+
+
+def test_prose_names_the_venue_and_street_the_welcome_and_where_to_write():
+    text = """Kære alle
+
+Vi holder walk and talk for ledere onsdag d. 28. oktober fra kl. 8.00 til kl. 9.30 hos Naturcenter Skoven, Skovvej 40.
+Alle ledere i ældreplejen er hjertelig velkomne. Send en mail til natur@kommune.example, hvis du vil med \
+(senest fredag d. 23. oktober).
+
+Venlig hilsen
+Ole
+"""
+    event = extract(mails.plain(text=text, subject="Walk and talk 28. oktober")).events[0]
+    assert (event.start, event.end) == ("2026-10-28T08:00", "2026-10-28T09:30")
+    assert event.place == "Naturcenter Skoven, Skovvej 40"
+    assert event.audience == "Alle ledere i ældreplejen"
+    assert (event.registration, event.registration_deadline) == ("natur@kommune.example", "2026-10-23")
+
+
+@pytest.mark.parametrize("subject, title", [
+    ("Walk and talk 28. oktober", "Walk and talk"),
+    ("Temadag om ledelse 27.-28. oktober", "Temadag om ledelse"),
+    ("Ledermøde d. 29/10", "Ledermøde"),
+])
+def test_a_subject_used_as_title_loses_its_date(subject, title):
+    from parsers.fields import clean_subject
+
+    assert clean_subject(subject) == title
+
+
+def test_a_forward_without_a_signature_takes_the_forwarded_senders_organisation():
+    text = """Kan I bringe denne?
+
+/Bo
+
+---------- Videresendt besked ----------
+Fra: Region Syddanmark <info@rsyd.example>
+Dato: 3. sep. 2026 10.12
+Emne: Ledertræf
+
+Ledertræf for regionens ledere
+Fredag den 30. oktober 2026 kl. 12.00-16.00
+Sted: Odense Universitetshospital, Auditorium 1, J.B. Winsløws Vej 4, 5000 Odense C
+"""
+    event = extract(mails.plain(text=text, subject="VS: Ledertræf")).events[0]
+    assert event.organizer == "Region Syddanmark"
+    assert event.place.startswith("Odense Universitetshospital")
+
+
+def test_a_university_college_in_the_signature_is_the_organiser():
+    text = """Hej
+
+Temaeftermiddag: Ledelse af læring
+Tirsdag 27. oktober kl. 13-16
+Sted: Campus Aalborg, Hobrovej 85, 9000 Aalborg
+
+Venlig hilsen
+Lis Dahl
+Lektor
+UC Nordjylland
+"""
+    assert extract(mails.plain(text=text)).events[0].organizer == "UC Nordjylland"
