@@ -60,6 +60,11 @@ TIME_SINGLE = re.compile(
 )
 ALL_DAY = re.compile(rf"\b(?:{_alternation(ALL_DAY_WORDS)})\b", re.IGNORECASE)
 WEEK_NUMBER = re.compile(r"\buge\s+(?P<week>[1-5]?\d)\b", re.IGNORECASE)
+# "tirsdag i uge 44": a day named by its week (full weekday names only: "man i uge 44" is "one, in week 44")
+DATE_IN_WEEK = re.compile(
+    rf"(?<![\w.])(?P<weekday>{_alternation(_CAL['weekday_names'])})\s+(?:i\s+)?uge\s+(?P<week>[1-5]?\d)\b{_YEAR}?",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -72,6 +77,7 @@ class DateHit:
     year: int | None  # as written; None when left out
     day_end: int | None = None  # "26.-27. oktober"
     weekday: int | None = None  # a named weekday, 0 = Monday
+    week: int | None = None  # "tirsdag i uge 44": day and month follow from the year (see `resolve`)
 
 
 @dataclass(frozen=True)
@@ -98,6 +104,13 @@ def find_dates(text: str) -> list[DateHit]:
         hit = _hit(m, int(m.group("day")), MONTHS[m.group("month").lower()], m.group("year"))
         if hit:
             hits.append(hit)
+            taken.append((m.start(), m.end()))
+    for m in DATE_IN_WEEK.finditer(text):
+        week = int(m.group("week"))
+        if 1 <= week <= 53 and free(m.start(), m.end()):
+            year = int(m.group("year")) if m.group("year") else None
+            hits.append(DateHit(m.start(), m.end(), m.group(0), 0, 0, year,
+                                weekday=WEEKDAYS[m.group("weekday").lower()], week=week))
             taken.append((m.start(), m.end()))
     for m in DATE_ISO.finditer(text):
         if free(m.start(), m.end()):
@@ -182,6 +195,8 @@ def infer_year(month: int, day: int, sent: datetime | date | None, *, fallback_y
 
 def resolve(hit: DateHit, sent: datetime | None) -> tuple[date, date | None, bool]:
     """(first day, last day or None, weekday agrees) for a date hit."""
+    if hit.week is not None:
+        return _in_week(hit, sent), None, True
     year = hit.year or infer_year(hit.month, hit.day, sent)
     try:
         first = date(year, hit.month, hit.day)
@@ -195,6 +210,21 @@ def resolve(hit: DateHit, sent: datetime | None) -> tuple[date, date | None, boo
             last = None
     agrees = hit.weekday is None or hit.weekday in (first.weekday(), last.weekday() if last else None)
     return first, last, agrees
+
+
+def _in_week(hit: DateHit, sent: datetime | None) -> date:
+    """The day of an ISO week: in the year written, else the next one on or after the send date."""
+    def day_in(year: int) -> date:
+        try:
+            return date.fromisocalendar(year, hit.week or 1, (hit.weekday or 0) + 1)
+        except ValueError:  # week 53 in a year that has 52
+            return date.fromisocalendar(year, 52, (hit.weekday or 0) + 1)
+
+    if hit.year:
+        return day_in(hit.year)
+    sent_day = (sent.date() if isinstance(sent, datetime) else sent) if sent else date.today()
+    candidate = day_in(sent_day.year)
+    return day_in(sent_day.year + 1) if candidate < sent_day - YEAR_GRACE else candidate
 
 
 def iso_date(d: date) -> str:

@@ -179,7 +179,8 @@ def find_title(lines: list[Line], anchor_index: int | None, subject: str) -> Fou
             if len(words) >= 2:
                 title = " ".join(words)
                 named = clean_subject(subject)
-                if named and title.lower().startswith(named.lower()):  # "Lederfrokost" + "… for alle ledere"
+                # "Lederfrokost" + "… for alle ledere": the subject names it; "… om digital ledelse" names its topic
+                if named and title.lower().startswith(named.lower()) and not re.match(r"\s+om\s", title[len(named):]):
                     return Found(named, subject, 0.55)
                 return Found(title[0].upper() + title[1:], title, 0.5)
     s = clean_subject(subject)

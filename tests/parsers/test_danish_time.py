@@ -23,6 +23,10 @@ SENT = datetime(2026, 9, 10, 9, 0, tzinfo=timezone(timedelta(hours=2)))
     ("2026-10-29", date(2026, 10, 29), None, True),
     ("fredag den 3. november", date(2026, 11, 3), None, False),  # 3 November 2026 is a Tuesday
     ("1. februar", date(2027, 2, 1), None, True),  # before the send date: next year
+    ("tirsdag i uge 44", date(2026, 10, 27), None, True),  # a day named by its ISO week
+    ("Fredag uge 44", date(2026, 10, 30), None, True),
+    ("onsdag i uge 44 2025", date(2025, 10, 29), None, True),
+    ("mandag i uge 2", date(2027, 1, 11), None, True),  # week 2 of this year is past: next year's
 ])
 def test_dates(text, first, last, agrees):
     hits = dt.find_dates(text)
@@ -47,7 +51,8 @@ def test_times(text, expected):
     assert (t.hour, t.minute, t.end_hour, t.end_minute) == expected
 
 
-@pytest.mark.parametrize("text", ["Tlf. 8970 1234", "side 9-10", "3.950 kr.", "version 2.1", "CVR 12345678"])
+@pytest.mark.parametrize("text", ["Tlf. 8970 1234", "side 9-10", "3.950 kr.", "version 2.1", "CVR 12345678",
+                                  "man i uge 44 kan deltage", "i uge 44"])
 def test_numbers_that_are_not_dates_or_times(text):
     assert dt.find_dates(text) == []
     assert dt.find_times(text) == []

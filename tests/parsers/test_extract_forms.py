@@ -388,3 +388,30 @@ Lektor
 UC Nordjylland
 """
     assert extract(mails.plain(text=text)).events[0].organizer == "UC Nordjylland"
+
+
+def test_a_label_naming_the_event_and_a_day_given_by_its_week():
+    text = """Hej
+
+Arrangementets navn: Tillid som styringsprincip
+Hvornår: Onsdag i uge 44 kl. 10-12
+Sted: Online (Teams)
+
+Venlig hilsen
+Bente, Odsherred Kommune
+"""
+    event = extract(mails.plain(text=text, subject="Ledelsesugen")).events[0]
+    assert (event.title, event.start, event.end, event.online) == (
+        "Tillid som styringsprincip", "2026-10-28T10:00", "2026-10-28T12:00", True)
+
+
+def test_the_sentence_title_wins_over_the_subject_when_it_names_the_topic():
+    text = """Hej
+
+Vi inviterer til morgenmøde om ledelse af unge medarbejdere d. 27. okt. kl. 8.15 i Kantinen, Rådhusvej 1, 5700 Svendborg.
+
+Venlig hilsen
+Svendborg Kommune
+"""
+    event = extract(mails.plain(text=text, subject="Morgenmøde 27. okt.")).events[0]
+    assert event.title == "Morgenmøde om ledelse af unge medarbejdere"
