@@ -44,6 +44,11 @@ DATE_NUMERIC = re.compile(
     rf"(?:(?P=sep)(?P<year>(?:20)?\d\d))?(?![\d])(?![.:]\d)",
     re.IGNORECASE,
 )
+# "27-10-2026", "27-10-26": dashes only with a year ("9-10" is a time range, "26-27" two days)
+DATE_DASHED = re.compile(
+    rf"(?<![\w.,/:-])(?:{_WD}|{_DEN})?(?P<day>[0-3]?\d)-(?P<month>[01]?\d)-(?P<year>(?:20)?\d\d)(?![\d-])",
+    re.IGNORECASE,
+)
 DATE_ISO = re.compile(r"(?<!\d)(?P<year>20\d\d)-(?P<month>[01]\d)-(?P<day>[0-3]\d)(?!\d)")
 
 _H = r"(?:[01]?\d|2[0-3])"
@@ -113,6 +118,12 @@ def find_dates(text: str) -> list[DateHit]:
                                 weekday=WEEKDAYS[m.group("weekday").lower()], week=week))
             taken.append((m.start(), m.end()))
     for m in DATE_ISO.finditer(text):
+        if free(m.start(), m.end()):
+            hit = _hit(m, int(m.group("day")), int(m.group("month")), m.group("year"))
+            if hit:
+                hits.append(hit)
+                taken.append((m.start(), m.end()))
+    for m in DATE_DASHED.finditer(text):
         if free(m.start(), m.end()):
             hit = _hit(m, int(m.group("day")), int(m.group("month")), m.group("year"))
             if hit:

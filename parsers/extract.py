@@ -175,6 +175,8 @@ def events_from_lines(body: Body, lines: list[Line], subject: str, sent: datetim
             place = _listing_place(lines[when.line].text)
             if place and event.place is None:
                 put(event, "place", place, place, 0.55)
+            if event.place is None and (around := f.find_place(shared)):  # "alle kl. 12-13 i Kantinen, …:"
+                put(event, "place", around.value, around.evidence, min(around.confidence, 0.6))
             if event.registration is None:
                 fill_details(event, shared, sent, f.find_registration(shared))
         events.append(event)
@@ -208,14 +210,19 @@ def when_from(hit: dt.DateHit, lines: list[Line], i: int, sent: datetime | None,
     after = text[hit.end:]
     times = [t for t in dt.find_times(after) if t.start < 80]
     evidence_end = hit.end
-    if not times and i + 1 < len(lines) and not dt.find_dates(lines[i + 1].text):
-        nxt = dt.find_times(lines[i + 1].text)
+    nxt_line = next((ln.text for ln in lines[i + 1:i + 3] if ln.text.strip()), "")  # HTML paragraphs: blank between
+    if not times and nxt_line and not dt.find_dates(nxt_line):
+        nxt = dt.find_times(nxt_line)
         if nxt and nxt[0].end_hour is not None:
             times = nxt[:1]
     if not times:
         before = dt.find_times(text[:hit.start])
         times = [t for t in before if t.end_hour is not None][-1:]
-    confidence = 0.9 if labelled else 0.8
+    shared_time = False
+    if not times:  # "tre oplæg, alle kl. 12-13:" above a list of dated lines
+        times = _time_above(lines, i)
+        shared_time = bool(times)
+    confidence = 0.9 if labelled and not shared_time else 0.8
     all_day_word = dt.is_all_day(text)
     if times and times[0].end_hour is not None:
         t = times[0]
@@ -260,6 +267,8 @@ def split_segments(lines: list[Line], whens: list[When]) -> list[tuple[list[Line
         else:
             groups.append([w])
     if len(groups) == 1:
+        if _held_several_times(lines, groups[0]):  # "udbydes to gange: 27/10 kl. 9-12 og 29/10 kl. 13-16"
+            return [(lines, w, None) for w in groups[0]]
         return [(lines, _merge(groups[0]), None)]
     bounds = []
     for g in groups:
@@ -274,6 +283,16 @@ def split_segments(lines: list[Line], whens: list[When]) -> list[tuple[list[Line
         hi = bounds[n + 1] if n + 1 < len(bounds) else len(lines)
         segments.append((lines[lo:hi], _merge(g), None))
     return segments
+
+
+def _time_above(lines: list[Line], i: int) -> list[dt.TimeHit]:
+    """The one time range of an undated line just above (a list's shared hours), if there is one."""
+    for ln in reversed(lines[max(0, i - 6):i]):
+        if not ln.text.strip() or dt.find_dates(ln.text):
+            continue
+        ranges = [t for t in dt.find_times(ln.text) if t.end_hour is not None]
+        return ranges if len(ranges) == 1 and len(dt.find_times(ln.text)) == 1 else []
+    return []
 
 
 def _listing_title(line: str) -> str | None:
@@ -324,6 +343,17 @@ def _listing_segment(lines: list[Line], when: When, whens: list[When]) -> list[L
     while end < len(lines) and lines[end].text.strip() and end not in others:
         end += 1
     return lines[when.line:end]
+
+
+REPEAT_CUE = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in f.MAILTEXT["repeat_cues"]) + r")\b", re.IGNORECASE)
+
+
+def _held_several_times(lines: list[Line], group: list[When]) -> bool:
+    """Dates that are sessions of one event, not the days of one: each timed, on its own day, and the
+    mail says so ("to gange", "gentages", ...)."""
+    days = {w.start[:10] for w in group}
+    return (len(group) >= 2 and len(days) == len(group) and not any(w.all_day for w in group)
+            and any(REPEAT_CUE.search(ln.text) for ln in lines))
 
 
 def _heading_between(lines: list[Line], a: int, b: int) -> bool:

@@ -349,6 +349,10 @@ AUDIENCE_WEAK = re.compile(r"(?:[Ff]or(?=\s+alle\b)|arrangementet er for|er åbe
 AUDIENCE_WELCOME = re.compile(r"\b(?P<aud>[Aa]lle\s+[a-zæøå][\wæøå -]{2,80}?)\s+(?:er|være)\s+(?:hjertelig\s+|meget\s+)?velkomne")
 
 
+def _inside_quotes(text: str, position: int) -> bool:
+    return sum(text[:position].count(q) for q in "\"“”«»„") % 2 == 1
+
+
 def find_audience(lines: list[Line]) -> Found | None:
     hit = labelled(lines, "audience")
     if hit:
@@ -356,7 +360,7 @@ def find_audience(lines: list[Line]) -> Found | None:
     for pattern, confidence in ((AUDIENCE_STRONG, 0.7), (AUDIENCE_WEAK, 0.55), (AUDIENCE_WELCOME, 0.5)):
         for ln in lines:
             m = pattern.search(ln.text)
-            if m:
+            if m and not _inside_quotes(ln.text, m.start()):  # "Svære samtaler for ledere" is a title
                 value = m.group("aud").strip(" ,")
                 return Found(value[0].upper() + value[1:], m.group("aud"), confidence)
     return None

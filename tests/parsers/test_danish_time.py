@@ -27,6 +27,8 @@ SENT = datetime(2026, 9, 10, 9, 0, tzinfo=timezone(timedelta(hours=2)))
     ("Fredag uge 44", date(2026, 10, 30), None, True),
     ("onsdag i uge 44 2025", date(2025, 10, 29), None, True),
     ("mandag i uge 2", date(2027, 1, 11), None, True),  # week 2 of this year is past: next year's
+    ("27-10-2026", date(2026, 10, 27), None, True),
+    ("tirsdag d. 27-10-26", date(2026, 10, 27), None, True),
 ])
 def test_dates(text, first, last, agrees):
     hits = dt.find_dates(text)
@@ -52,7 +54,7 @@ def test_times(text, expected):
 
 
 @pytest.mark.parametrize("text", ["Tlf. 8970 1234", "side 9-10", "3.950 kr.", "version 2.1", "CVR 12345678",
-                                  "man i uge 44 kan deltage", "i uge 44"])
+                                  "man i uge 44 kan deltage", "i uge 44", "lokale 12-14-2"])
 def test_numbers_that_are_not_dates_or_times(text):
     assert dt.find_dates(text) == []
     assert dt.find_times(text) == []

@@ -415,3 +415,68 @@ Svendborg Kommune
 """
     event = extract(mails.plain(text=text, subject="Morgenmøde 27. okt.")).events[0]
     assert event.title == "Morgenmøde om ledelse af unge medarbejdere"
+
+
+def test_date_and_time_in_separate_html_paragraphs_make_one_timed_event():
+    html = """<html><body><p>Hej</p><p><strong>Åbent ledermøde: Fremtidens velfærd</strong></p>
+<p>Torsdag den 29. oktober</p><p>Kl. 13.00 - 15.00</p><p>Lokation: Vejle Rådhus, Skolegade 1, 7100 Vejle</p>
+<p>Venlig hilsen<br/>Vejle Kommune</p></body></html>"""
+    event = extract(mails.html_only(html=html)).events[0]
+    assert (event.start, event.end, event.all_day) == ("2026-10-29T13:00", "2026-10-29T15:00", False)
+    assert event.place == "Vejle Rådhus, Skolegade 1, 7100 Vejle"
+
+
+def test_a_list_of_dated_talks_shares_the_hours_and_the_venue_given_above_it():
+    text = """Hej
+
+Vi har tre frokostoplæg i uge 44, alle kl. 12-13 i Kantinen, Rådhuset, Torvet 1, 4600 Køge:
+
+Mandag 26.10: Ledelse af forandringer
+Onsdag 28.10: Trivsel og nærvær
+Fredag 30.10: Ledelse af ledere
+
+Hilsen
+Køge Kommune
+"""
+    events = extract(mails.plain(text=text, subject="Tre oplæg")).events
+    assert [(e.title, e.start, e.end) for e in events] == [
+        ("Ledelse af forandringer", "2026-10-26T12:00", "2026-10-26T13:00"),
+        ("Trivsel og nærvær", "2026-10-28T12:00", "2026-10-28T13:00"),
+        ("Ledelse af ledere", "2026-10-30T12:00", "2026-10-30T13:00"),
+    ]
+    assert {e.place for e in events} == {"Kantinen, Rådhuset, Torvet 1, 4600 Køge"}
+
+
+def test_an_event_held_twice_is_two_events_and_a_quoted_title_is_not_an_audience():
+    text = """Hej
+
+Workshoppen "Tillid for ledere" gentages:
+- 27-10-2026 kl. 9:00 - 12:00
+- 29-10-2026 kl. 13:00 - 16:00
+
+Sted: Jobcenter Vest, Havnegade 3, 6700 Esbjerg
+
+Venlig hilsen
+Esbjerg Kommune
+"""
+    events = extract(mails.plain(text=text, subject="Workshop")).events
+    assert [(e.title, e.start, e.end) for e in events] == [
+        ("Tillid for ledere", "2026-10-27T09:00", "2026-10-27T12:00"),
+        ("Tillid for ledere", "2026-10-29T13:00", "2026-10-29T16:00"),
+    ]
+    assert {e.audience for e in events} == {None}
+
+
+def test_a_conference_over_two_days_with_its_hours_stays_one_event():
+    text = """Hej
+
+Konference om velfærdsledelse
+26-10-2026 kl. 9:00 - 16:00
+27-10-2026 kl. 9:00 - 15:00
+Sted: Nyborg Strand, Østerøvej 2, 5800 Nyborg
+
+Venlig hilsen
+Danske Regioner
+"""
+    events = extract(mails.plain(text=text, subject="Konference")).events
+    assert [(e.start, e.end) for e in events] == [("2026-10-26T09:00", "2026-10-27T15:00")]
