@@ -163,13 +163,16 @@ def _hit(m: re.Match, day: int, month: int, year: str | None) -> DateHit | None:
     return DateHit(m.start(), m.end(), m.group(0), day, month, y, day2, WEEKDAYS[wd.lower()] if wd else None)
 
 
-def find_times(text: str) -> list[TimeHit]:
-    """Time ranges ("kl. 9-10.30", "fra 13 til 15") and single times ("kl. 14", "13:00"), in order."""
+def find_times(text: str, *, labelled: bool = False) -> list[TimeHit]:
+    """Time ranges ("kl. 9-10.30", "fra 13 til 15") and single times ("kl. 14", "13:00"), in order.
+
+    `labelled`: the text is the value of a time label ("Tid: 9-12"), where a bare range is a time too.
+    """
     hits: list[TimeHit] = []
     taken: list[tuple[int, int]] = []
     for m in TIME_RANGE.finditer(text):
         marked = bool(m.group("kl") or m.group("fra") or m.group("m1") or m.group("m2"))
-        if not marked:
+        if not marked and not labelled:
             continue  # "9-10" alone may be anything (a score, a page range)
         h1, m1 = int(m.group("h1")), int(m.group("m1") or 0)
         h2, m2 = int(m.group("h2")), int(m.group("m2") or 0)

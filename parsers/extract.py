@@ -210,11 +210,11 @@ def when_from(hit: dt.DateHit, lines: list[Line], i: int, sent: datetime | None,
     after = text[hit.end:]
     times = [t for t in dt.find_times(after) if t.start < 80]
     evidence_end = hit.end
-    nxt_line = next((ln.text for ln in lines[i + 1:i + 3] if ln.text.strip()), "")  # HTML paragraphs: blank between
-    if not times and nxt_line and not dt.find_dates(nxt_line):
-        nxt = dt.find_times(nxt_line)
-        if nxt and nxt[0].end_hour is not None:
-            times = nxt[:1]
+    if not times and labelled and (label := f.label_of(text)) and label[0] == "when":  # "Tid: 27/10, 9-12"
+        times = [t for t in dt.find_times(after, labelled=True) if t.start < 80]
+    following = [ln.text for ln in lines[i + 1:i + 6] if ln.text.strip()][:3]  # HTML paragraphs: blank between
+    if not times and following and not dt.find_dates(following[0]):
+        times = _times_below(following)
     if not times:
         before = dt.find_times(text[:hit.start])
         times = [t for t in before if t.end_hour is not None][-1:]
@@ -283,6 +283,25 @@ def split_segments(lines: list[Line], whens: list[When]) -> list[tuple[list[Line
         hi = bounds[n + 1] if n + 1 < len(bounds) else len(lines)
         segments.append((lines[lo:hi], _merge(g), None))
     return segments
+
+
+END_LABEL = re.compile(r"^\s*(?:sluttidspunkt|sluttid|slut|afslutning)\s*:", re.IGNORECASE)
+
+
+def _times_below(following: list[str]) -> list[dt.TimeHit]:
+    """The time on the line below a date: "Kl. 13-15", "Tid: 9-12", or "Starttidspunkt: 10:00" with
+    "Sluttidspunkt: 11:30" under it (as one range)."""
+    label = f.label_of(following[0])
+    found = dt.find_times(following[0], labelled=bool(label and label[0] == "when"))
+    if not found:
+        return []
+    first = found[0]
+    if first.end_hour is not None:
+        return [first]
+    end = next((t for line in following[1:] if END_LABEL.match(line) for t in dt.find_times(line)[:1]), None)
+    if end is not None and (end.hour, end.minute) > (first.hour, first.minute):
+        return [dt.TimeHit(first.start, first.end, first.text, first.hour, first.minute, end.hour, end.minute, True)]
+    return [first] if label and label[0] == "when" or re.match(r"\s*(?:starttidspunkt|start)\s*:", following[0], re.I) else []
 
 
 def _time_above(lines: list[Line], i: int) -> list[dt.TimeHit]:

@@ -480,3 +480,21 @@ Danske Regioner
 """
     events = extract(mails.plain(text=text, subject="Konference")).events
     assert [(e.start, e.end) for e in events] == [("2026-10-26T09:00", "2026-10-27T15:00")]
+
+
+@pytest.mark.parametrize("lines, start, end", [
+    (["Dato: 27.10.2026", "Tid: 9-12"], "2026-10-27T09:00", "2026-10-27T12:00"),  # a bare range under a time label
+    (["Dato: 27.10.2026", "Starttidspunkt: 10:00", "Sluttidspunkt: 11:30"], "2026-10-27T10:00", "2026-10-27T11:30"),
+    (["Dato: 27.10.2026", "Start: 10:00"], "2026-10-27T10:00", None),
+    (["Tid: 27.10.2026, 9-12"], "2026-10-27T09:00", "2026-10-27T12:00"),
+])
+def test_times_under_their_own_labels(lines, start, end):
+    text = "Hej\n\nTitel: Ledelse i fællesskab\n" + "\n".join(lines) + "\nSted: Medborgerhuset, Algade 2, 4000 Roskilde\n\nHilsen\nRoskilde Kommune\n"
+    event = extract(mails.plain(text=text)).events[0]
+    assert (event.start, event.end, event.all_day) == (start, end, False)
+
+
+def test_a_bare_range_without_a_time_label_is_not_a_time():
+    text = "Hej\n\nTitel: Ledelse i fællesskab\nDato: 27.10.2026\nSe side 9-12 i programmet.\n\nHilsen\nRoskilde Kommune\n"
+    event = extract(mails.plain(text=text)).events[0]
+    assert (event.start, event.all_day) == ("2026-10-27", True)
