@@ -28,7 +28,8 @@ ORGANISER_VERB = re.compile(r"\b(?:inviterer|afholder|holder|arrangerer|markerer
                             r"vil gerne (?:bidrage|invitere|byde|holde|afholde)|bidrager)\b", re.IGNORECASE)
 ORGANISED_BY = re.compile(r"\b(?:arrangeres af|arrangeret af|afholdes af|i samarbejde med|arrangør(?:en)? er)\s+", re.IGNORECASE)
 MAX_EVENTS = 20  # more in one mail is a newsletter or an attack, not a submission
-CORRECTION = re.compile(r"rykket|flyttet|ændr|rettelse|korrektion|i stedet|nyt tidspunkt|nyt lokale|ny tid|ny dato|samme dag|holdes nu|er nu", re.IGNORECASE)
+CORRECTION = re.compile(r"rykket|rykke[rs]?\b|flyttet|flytte[rs]?\b|ændr|rettelse|korrektion|i stedet|nyt tidspunkt|nyt lokale|nyt sted|"
+                        r"ny tid|ny dato|samme dag|samme tid|samme sted|holdes nu|er nu", re.IGNORECASE)
 
 
 def extract(raw: bytes, *, tz: str = "Europe/Copenhagen") -> ParsedMail:
@@ -125,6 +126,11 @@ def find_events(body: Body, attachments: list[Attachment], subject: str, sent: d
             if events:
                 return events
     own = [ln for ln in body.lines if ln.role == "body"]
+    note, below = [ln for ln in own if not ln.forwarded], [ln for ln in own if ln.forwarded]
+    if below and _mentions_change(note):  # "flyttet til onsdag, samme tid" above "-----Oprindelig meddelelse-----"
+        original = events_from_lines(body, below, subject, sent, sender_address, links)
+        if original:
+            return [apply_correction(original[0], note, sent)] + original[1:]
     events = events_from_lines(body, own, subject, sent, sender_address, links)
     quoted = [ln for ln in body.lines if ln.role == "quote"]
     if quoted and (not events or _is_correction(own, events)):
@@ -222,6 +228,8 @@ def when_from(hit: dt.DateHit, lines: list[Line], i: int, sent: datetime | None,
     if not times:  # "tre oplæg, alle kl. 12-13:" above a list of dated lines
         times = _time_above(lines, i)
         shared_time = bool(times)
+    if not times:  # a programme below the date: "09.00 Velkomst" … "15.00 Tak for i dag"
+        times = _programme_hours(lines, i)
     confidence = 0.9 if labelled and not shared_time else 0.8
     all_day_word = dt.is_all_day(text)
     if times and times[0].end_hour is not None:
@@ -302,6 +310,25 @@ def _times_below(following: list[str]) -> list[dt.TimeHit]:
     if end is not None and (end.hour, end.minute) > (first.hour, first.minute):
         return [dt.TimeHit(first.start, first.end, first.text, first.hour, first.minute, end.hour, end.minute, True)]
     return [first] if label and label[0] == "when" or re.match(r"\s*(?:starttidspunkt|start)\s*:", following[0], re.I) else []
+
+
+PROGRAMME_LINE = re.compile(r"^\s*(?:kl\.?\s*)?(?P<h>[01]?\d|2[0-3])[.:](?P<m>[0-5]\d)\b(?!\s*[-–]\s*\d)\s*[:.–-]?\s+\S")
+
+
+def _programme_hours(lines: list[Line], i: int) -> list[dt.TimeHit]:
+    """From the first to the last item of a programme under the date (three or more lines that each
+    start with a time), as one range; the last item is when it ends ("15.00 Tak for i dag")."""
+    items = []
+    for ln in lines[i + 1:i + 25]:
+        if dt.find_dates(ln.text):
+            break
+        m = PROGRAMME_LINE.match(ln.text)
+        if m:
+            items.append((int(m.group("h")), int(m.group("m"))))
+    if len(items) < 3 or items != sorted(items):
+        return []
+    (h1, m1), (h2, m2) = items[0], items[-1]
+    return [dt.TimeHit(0, 0, "", h1, m1, h2, m2, True)]
 
 
 def _time_above(lines: list[Line], i: int) -> list[dt.TimeHit]:

@@ -83,6 +83,7 @@ SUBJECT_PREFIX = re.compile(r"^\s*(?:(?:" + "|".join(MAILTEXT["subject_prefixes"
 NUMBERING = re.compile(r"^\s*(?:\d{1,2}[).]|[•*\-–]|[A-Za-z]\))\s+")
 
 
+REQUEST = re.compile("|".join(re.escape(w) for w in MAILTEXT["request_phrases"]), re.IGNORECASE)
 SUBJECT_BOILERPLATE = {w.lower() for w in MAILTEXT["subject_boilerplate"]}
 TITLE_STOP = {"i", "på", "den", "d.", "kl.", "kl", "fra", "til", "for", "med", "og", "om", "hos", "ved", "den", "som"}
 _WEEKDAY_OR_DATE = r"(?:mandag|tirsdag|onsdag|torsdag|fredag|lørdag|søndag|den|d\.|\d)"
@@ -161,7 +162,8 @@ def find_title(lines: list[Line], anchor_index: int | None, subject: str) -> Fou
     from parsers.nlp import organisations
 
     limit = anchor_index if anchor_index is not None else len(lines)
-    candidates = [i for i in range(min(limit + 1, len(lines))) if is_heading(lines, i)]
+    candidates = [i for i in range(min(limit + 1, len(lines))) if is_heading(lines, i)
+                  and not REQUEST.search(lines[i].text + " ")]  # "Kan den komme med i programmet?" asks, not names
     if any(lines[i].forwarded for i in candidates):  # in a forward, the forwarded mail's own words count
         candidates = [i for i in candidates if lines[i].forwarded]
     headings = [heading_text(lines[i].text) for i in candidates]

@@ -498,3 +498,87 @@ def test_a_bare_range_without_a_time_label_is_not_a_time():
     text = "Hej\n\nTitel: Ledelse i fællesskab\nDato: 27.10.2026\nSe side 9-12 i programmet.\n\nHilsen\nRoskilde Kommune\n"
     event = extract(mails.plain(text=text)).events[0]
     assert (event.start, event.all_day) == ("2026-10-27", True)
+
+
+def test_a_reply_that_moves_the_event_above_an_outlook_original():
+    text = """Hej igen
+
+Vi må desværre flytte mødet til torsdag den 29. oktober, samme tid og sted.
+
+Hilsen Lone
+
+-----Oprindelig meddelelse-----
+Fra: Lone Kjær <lokj@herning.example>
+Sendt: 10. september 2026 09:00
+Til: kontakt@ledelsesugen.dk
+Emne: Dialogmøde om trivsel
+
+Dialogmøde om trivsel
+Tirsdag den 27. oktober kl. 8-9.30
+Sted: Herning Rådhus, Torvet 5, 7400 Herning
+
+Hilsen Lone, Herning Kommune
+"""
+    event = extract(mails.plain(text=text, subject="SV: Dialogmøde om trivsel")).events[0]
+    assert (event.title, event.start, event.end) == ("Dialogmøde om trivsel", "2026-10-29T08:00", "2026-10-29T09:30")
+    assert event.place == "Herning Rådhus, Torvet 5, 7400 Herning"
+
+
+def test_the_forwarders_request_on_top_is_not_the_title():
+    text = """Hej Ledelsesugen
+
+Kan I tage nedenstående med i programmet?
+
+Mvh Jette
+
+Fra: Bo Hald <boha@viborg.example>
+Sendt: 2. september 2026 14:12
+Til: Alle ledere <ledere@viborg.example>
+Emne: Lederdag 2026
+
+Kære ledere
+
+Årets lederdag finder sted fredag den 30. oktober kl. 8.30-15.00 på Golf Hotel Viborg, Randersvej 2, 8800 Viborg.
+
+Venlig hilsen
+Bo Hald
+Kommunaldirektør, Viborg Kommune
+"""
+    event = extract(mails.plain(text=text, subject="VS: Lederdag 2026")).events[0]
+    assert event.title == "Lederdag 2026"
+    assert (event.start, event.organizer) == ("2026-10-30T08:30", "Viborg Kommune")
+
+
+def test_a_programme_under_the_date_gives_the_hours():
+    text = """Hej
+
+Konference: Ledelse og arbejdskraft
+Dato: 29. oktober 2026
+Program:
+09.00 Velkomst og morgenmad
+10.30 Oplæg
+12.30 Frokost
+15.30 Tak for i dag
+Sted: Kulturhuset, Vestergade 1, 8900 Randers
+
+Venlig hilsen
+Randers Kommune
+"""
+    event = extract(mails.plain(text=text)).events[0]
+    assert (event.start, event.end, event.all_day) == ("2026-10-29T09:00", "2026-10-29T15:30", False)
+
+
+def test_an_english_submission_has_its_date_read():
+    text = """Dear Ledelsesugen
+
+Leadership in international research teams
+Tuesday 27 October 2026, 14:00-16:00
+Venue: Solbjerg Plads 3, 2000 Frederiksberg
+Registration: https://cbs.example/leadership
+
+Kind regards
+Anna Smith
+"""
+    event = extract(mails.plain(text=text, subject="Seminar")).events[0]
+    assert (event.title, event.start, event.end) == ("Leadership in international research teams", "2026-10-27T14:00", "2026-10-27T16:00")
+    assert event.registration == "https://cbs.example/leadership"
