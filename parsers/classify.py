@@ -50,8 +50,11 @@ def header_kind(mime: MimeMail) -> MailKind | None:
     return None
 
 
-def text_kind(subject: str, own_text: str, has_event: bool) -> MailKind:
-    """Kind from the words of the author's own text, when no header decided it."""
+def text_kind(subject: str, own_text: str, has_event: bool, *, dates_asked: bool = False) -> MailKind:
+    """Kind from the words of the author's own text, when no header decided it.
+
+    `dates_asked`: every event date found stands in a question ("Kan vi mødes tirsdag den 13. oktober?").
+    """
     s, t = subject.lower(), own_text.lower()
     if _any(_KINDS["bounce_subject"], s):
         return MailKind.BOUNCE
@@ -61,8 +64,12 @@ def text_kind(subject: str, own_text: str, has_event: bool) -> MailKind:
         return MailKind.NEWSLETTER
     if has_event and _any(_KINDS["private_markers"], t) and re.search(r"skal ikke (?:i|med i) (?:kalenderen|programmet)|ikke offentlig|internt", t):
         return MailKind.OTHER
+    if has_event and dates_asked:
+        return MailKind.QUESTION  # "can we meet on …?": a date asked about is not an event announced
+    if has_event and _any(_KINDS["rsvp_markers"], t) and not _any(_KINDS["offer_markers"], t):
+        return MailKind.OTHER  # "tak for invitationen … jeg kommer gerne"
     questions = t.count("?")
-    if questions >= 2 and _any(_KINDS["tentative_markers"], t):
+    if questions and _any(_KINDS["tentative_markers"], t) and (questions >= 2 or _any(_KINDS["question_markers"], t)):
         return MailKind.QUESTION  # "we are thinking of a date …, how do we take part?": not yet an event
     if not has_event:
         return MailKind.QUESTION if questions and _any(_KINDS["question_markers"], t) or questions >= 2 else MailKind.OTHER

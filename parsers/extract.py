@@ -60,7 +60,8 @@ def extract(raw: bytes, *, tz: str = "Europe/Copenhagen") -> ParsedMail:
     if kind is None:
         events = find_events(body, attachments, mime.subject, mime.date, mime.sender_name, mime.sender_address, tz, links)
         own = "\n".join(ln.text for ln in body.lines if ln.role in ("body", "greeting") and not ln.forwarded)
-        kind = text_kind(mime.subject, own, bool(events))
+        asked = bool(events) and all(_asked(own, e.evidence.get("start")) for e in events)
+        kind = text_kind(mime.subject, own, bool(events), dates_asked=asked)
         if kind != MailKind.EVENT:
             events = []
     events = sane(events)
@@ -75,6 +76,15 @@ def extract(raw: bytes, *, tz: str = "Europe/Copenhagen") -> ParsedMail:
 
 
 # ------------------------------------------------------------------ events
+
+
+def _asked(text: str, evidence: str | None) -> bool:
+    """The date stands in a sentence of the author's own that ends with a question mark."""
+    at = text.find(evidence) if evidence else -1
+    if at < 0:
+        return False
+    end = re.search(r"[.!?\n]", text[at + len(evidence):])
+    return bool(end) and end.group(0) == "?"
 
 
 def sane(events: list[Event]) -> list[Event]:

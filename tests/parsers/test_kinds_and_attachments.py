@@ -47,6 +47,27 @@ Ole
     assert parsed.kind == MailKind.QUESTION and parsed.events == []
 
 
+@pytest.mark.parametrize("text, kind", [
+    # a date asked about is not an event announced
+    ("Kan vi mødes tirsdag den 13. oktober kl. 10-11 for at tale om et samarbejde?\n\nHilsen Morten\n", MailKind.QUESTION),
+    # one question is enough when the plan is tentative and the question is how to take part
+    ("Vi overvejer at holde et arrangement den 28. oktober om frivillige. Hvordan melder vi det ind?\n\nHilsen Karin\n",
+     MailKind.QUESTION),
+    # an answer to someone else's invitation
+    ("Tak for invitationen til lanceringen den 5. oktober kl. 10. Jeg kommer gerne.\n\nMvh Henrik\n", MailKind.OTHER),
+])
+def test_questions_and_answers_that_carry_a_date_are_set_aside(text, kind):
+    parsed = extract(mails.plain(text=text, subject="Ledelsesugen"))
+    assert (parsed.kind, parsed.events) == (kind, [])
+
+
+def test_thanks_for_the_invitation_and_an_event_offered_is_an_event():
+    text = ("Tak for invitationen til at være med. Vi vil gerne bidrage med et arrangement:\n\n"
+            "Ledelse af ledere\nOnsdag den 28. oktober kl. 13-15\nSted: Rådhuset, Torvet 1, 7100 Vejle\n\nHilsen Vejle Kommune\n")
+    parsed = extract(mails.plain(text=text, subject="Ledelsesugen"))
+    assert parsed.kind == MailKind.EVENT and parsed.events[0].start == "2026-10-28T13:00"
+
+
 def test_an_internal_meeting_that_should_not_be_published():
     text = """Kære Ledelsesugen
 
