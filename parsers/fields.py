@@ -19,12 +19,15 @@ _P = Path(__file__).parent / "patterns"
 LABELS: dict[str, list[str]] = {k: v for k, v in json.loads((_P / "labels.json").read_text(encoding="utf-8")).items()
                                 if not k.startswith("_")}
 ONLINE = json.loads((_P / "online.json").read_text(encoding="utf-8"))
+_MONTH_WORDS = list(json.loads((_P / "calendar.json").read_text(encoding="utf-8"))["months"])
 MAILTEXT = json.loads((_P / "mailtext.json").read_text(encoding="utf-8"))
 
 URL = re.compile(r"(?:https?://|www\.)[^\s<>()\"'»]+[^\s<>()\"'».,;:!?]", re.IGNORECASE)
 BARE_URL = re.compile(r"(?<![@\w.])(?:[a-z0-9-]+\.)+(?:dk|com|org|net|eu|nu|info|io)/[^\s<>()\"']*[^\s<>()\"'.,;:!?]", re.IGNORECASE)
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}", re.IGNORECASE)
-POSTCODE_TOWN = re.compile(r"\b\d{4}\s+[A-ZÆØÅ][\wæøåÆØÅ.-]+(?:\s+[A-ZÆØÅ][\wæøå.-]*)?")
+# a postcode and its town; a year after a month ("29. oktober 2026 Kl. 9") is neither
+_NOT_AFTER_MONTH = "".join(f"(?<!{re.escape(w)} )(?<!{re.escape(w)}\\. )" for m in _MONTH_WORDS for w in (m, m.capitalize()))
+POSTCODE_TOWN = re.compile(r"\b(?=\d{4}\s)" + _NOT_AFTER_MONTH + r"\d{4}\s+(?!Kl\b)[A-ZÆØÅ][\wæøåÆØÅ.-]+(?:\s+[A-ZÆØÅ][\wæøå.-]*)?")
 STREET_NUMBER = re.compile(r"\b[A-ZÆØÅ][\wæøåÆØÅ.-]+(?:\s+[\wæøåÆØÅ.-]+){0,3}\s+\d{1,4}[A-Za-z]?\b")
 _PLATFORM_ANY = re.compile(r"\b(" + "|".join(re.escape(k) for k in sorted(ONLINE["platforms"], key=len, reverse=True)) + r")\b", re.IGNORECASE)
 
@@ -94,13 +97,19 @@ TITLE_FROM_VERB = re.compile(
     r"(?=\s+" + _WEEKDAY_OR_DATE + r"|\s+(?:fra|kl\.?)\s|[,.]|$)", re.IGNORECASE)
 
 
+def without_boilerplate(text: str) -> str:
+    """"Save the date: Lederkonference 2026" -> "Lederkonference 2026" (words about the mail, not the event)."""
+    for phrase in sorted(MAILTEXT["subject_boilerplate"], key=len, reverse=True):
+        text = re.sub(rf"^\s*{re.escape(phrase)}\s*[:–-]\s*", "", text, flags=re.IGNORECASE)
+        text = re.sub(rf"\s*[:–-]\s*{re.escape(phrase)}\s*$", "", text, flags=re.IGNORECASE)
+    return text
+
+
 def clean_subject(subject: str) -> str:
     s = SUBJECT_PREFIX.sub("", subject or "").strip()
     s = re.sub(r"\s*[–-]?\s*(?:(?:d\.|den)\s*)?\d{1,2}[./]\d{1,2}(?:[./]\d{2,4})?\s*$", "", s)  # "– 30.10", "d. 27/10"
     s = _without_trailing_date(s)  # "Lederfrokost 29. oktober", "Inspirationsdag 27.-28. oktober"
-    for phrase in sorted(MAILTEXT["subject_boilerplate"], key=len, reverse=True):
-        s = re.sub(rf"^\s*{re.escape(phrase)}\s*[:–-]\s*", "", s, flags=re.IGNORECASE)
-        s = re.sub(rf"\s*[:–-]\s*{re.escape(phrase)}\s*$", "", s, flags=re.IGNORECASE)
+    s = without_boilerplate(s)
     for lead in sorted(MAILTEXT["subject_lead_ins"], key=len, reverse=True):  # "Invitation til lederdag" -> "Lederdag"
         if s.lower().startswith(lead + " ") and len(s) > len(lead) + 3:
             s = s[len(lead):].strip()
@@ -166,7 +175,7 @@ def find_title(lines: list[Line], anchor_index: int | None, subject: str) -> Fou
                   and not REQUEST.search(lines[i].text + " ")]  # "Kan den komme med i programmet?" asks, not names
     if any(lines[i].forwarded for i in candidates):  # in a forward, the forwarded mail's own words count
         candidates = [i for i in candidates if lines[i].forwarded]
-    headings = [heading_text(lines[i].text) for i in candidates]
+    headings = [without_boilerplate(heading_text(lines[i].text)) for i in candidates]
     # a line that only names the organiser, or a kicker naming the week itself, is not the event's title
     titles = [h for h in headings if not any(o.text == h for o in organisations(h))]
     titles = [h for h in titles if "ledelsesugen" not in h.lower()] or titles
@@ -278,11 +287,15 @@ def _address_segments(line: str) -> str | None:
     end = next((i for i, seg in enumerate(segments) if POSTCODE_TOWN.search(seg)), None)
     if end is None:
         return None
-    start = 0
+    start, lead = 0, None
     for i, seg in enumerate(segments[:end]):
-        if find_dates(seg) or find_times(seg) or re.search(r"\d{1,2}\.\s*(?:jan|feb|mar|apr|maj|jun|jul|aug|sep|okt|nov|dec)", seg, re.I):
+        hits = [*find_dates(seg), *find_times(seg)]
+        if hits or re.search(r"\d{1,2}\.\s*(?:jan|feb|mar|apr|maj|jun|jul|aug|sep|okt|nov|dec)", seg, re.I):
             start = i + 1
-    value = ", ".join(segments[start:end + 1]).strip(" .")
+            # "… 2026 Kl. 9.00 – 16.00 Comwell Roskilde": the venue's name after the date and time
+            tail = seg[max(h.end for h in hits):].strip(" -–.") if hits else ""
+            lead = tail if re.fullmatch(r"[A-ZÆØÅ][\wæøåÆØÅ.&' -]{2,60}", tail) else None
+    value = ", ".join(([lead] if lead else []) + segments[start:end + 1]).strip(" .")
     return value or None
 
 

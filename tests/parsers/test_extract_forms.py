@@ -582,3 +582,26 @@ Anna Smith
     event = extract(mails.plain(text=text, subject="Seminar")).events[0]
     assert (event.title, event.start, event.end) == ("Leadership in international research teams", "2026-10-27T14:00", "2026-10-27T16:00")
     assert event.registration == "https://cbs.example/leadership"
+
+
+def test_save_the_date_with_date_time_and_venue_on_broken_lines():
+    html = """<html><body><table><tr><td><h2>Save the date: Lederkonference 2026</h2>
+<p>Torsdag 29. oktober 2026<br/>Kl. 9.00 &ndash; 16.00<br/>Comwell Roskilde, Vej&aelig;de All&eacute; 3, 4000 Roskilde</p>
+</td></tr></table><p>Med venlig hilsen<br/>Koncern HR<br/>Region Sj&aelig;lland</p></body></html>"""
+    event = extract(mails.html_only(html=html)).events[0]
+    assert event.title == "Lederkonference 2026"
+    assert (event.start, event.end) == ("2026-10-29T09:00", "2026-10-29T16:00")
+    assert event.place == "Comwell Roskilde, Vejæde Allé 3, 4000 Roskilde"
+
+
+@pytest.mark.parametrize("text, postcode_town", [
+    ("29. oktober 2026 Kl. 9.00", None),  # a year after a month, then "Kl.", is no postcode and town
+    ("okt. 2026 Aarhus", None),
+    ("Torvet 1, 7100 Vejle", "7100 Vejle"),
+    ("8000 Aarhus C", "8000 Aarhus C"),
+])
+def test_what_reads_as_a_postcode_and_town(text, postcode_town):
+    from parsers.fields import POSTCODE_TOWN
+
+    found = POSTCODE_TOWN.search(text)
+    assert (found.group(0) if found else None) == postcode_town
