@@ -106,6 +106,8 @@ def find_dates(text: str) -> list[DateHit]:
         return all(b <= s or a >= e for s, e in taken)
 
     for m in DATE_WORDED.finditer(text):
+        if _after_kl(text, m.start()) and m.group("day2"):  # "kl. 9 – 27. oktober": an hour, then the date
+            m = DATE_WORDED.match(text, m.start("day2")) or m
         hit = _hit(m, int(m.group("day")), MONTHS[m.group("month").lower()], m.group("year"))
         if hit:
             hits.append(hit)

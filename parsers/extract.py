@@ -196,7 +196,30 @@ def events_from_lines(body: Body, lines: list[Line], subject: str, sent: datetim
             if event.registration is None:
                 fill_details(event, shared, sent, f.find_registration(shared))
         events.append(event)
+    _share_registration_for_all(events, lines)
     return events
+
+
+FOR_ALL = re.compile(r"\b(?:alle|begge)\b", re.IGNORECASE)
+
+
+def _share_registration_for_all(events: list[Event], lines: list[Line]) -> None:
+    """"Tilmelding til alle tre: …" under the last of several events holds for each of them."""
+    given = [e for e in events if e.registration]
+    if len(events) < 2 or len(given) != 1:
+        return
+    source = given[0]
+    said = next((ln.text for ln in lines if str(source.registration) in ln.text), "")
+    if not (FOR_ALL.search(said) and f.REG_CUE.search(said)):
+        return
+    for event in events:
+        if event.registration is None:
+            put(event, "registration", source.registration, source.evidence["registration"],
+                min(source.confidence.get("registration", 0.6), 0.6))
+            if event.registration_deadline is None and source.registration_deadline and event.start \
+                    and source.registration_deadline[:10] <= event.start[:10]:
+                put(event, "registration_deadline", source.registration_deadline,
+                    source.evidence.get("registration_deadline", ""), min(source.confidence.get("registration_deadline", 0.6), 0.6))
 
 
 def find_whens(lines: list[Line], sent: datetime | None) -> list[When]:
@@ -207,7 +230,12 @@ def find_whens(lines: list[Line], sent: datetime | None) -> list[When]:
         label = f.label_of(text)
         if label and label[0] in ("deadline", "registration", "contact", "price"):
             continue
-        for hit in dt.find_dates(text):
+        hits = dt.find_dates(text)
+        span = _date_span(text, hits, i, sent, labelled=bool(label and label[0] == "when"))
+        if span:  # "fra mandag den 26. oktober kl. 10 til tirsdag den 27. oktober kl. 14"
+            whens.append(span)
+            continue
+        for hit in hits:
             before = text[max(0, hit.start - 60):hit.start]
             if DEADLINE_CUE.search(before) or re.search(r"\b(?:fra|siden|efter)\s*(?:mandag|tirsdag|onsdag|torsdag|fredag)?\s*(?:d\.|den)?\s*$", before, re.IGNORECASE) and not label:
                 continue
@@ -218,6 +246,34 @@ def find_whens(lines: list[Line], sent: datetime | None) -> list[When]:
         return []
     strong = [w for w in whens if w.confidence >= 0.8]
     return strong or whens[:1]
+
+
+SPAN_BETWEEN = re.compile(r"\s*,?\s*(?:(?:kl\.?|klokken)\s*(?P<h>[01]?\d|2[0-3])(?:[.:](?P<m>[0-5]\d))?)?\s*(?:til|–|—|-)\s*",
+                          re.IGNORECASE)
+SPAN_END_TIME = re.compile(r"\s*,?\s*(?:kl\.?|klokken)\s*(?P<h>[01]?\d|2[0-3])(?:[.:](?P<m>[0-5]\d))?", re.IGNORECASE)
+
+
+def _date_span(text: str, hits: list[dt.DateHit], i: int, sent: datetime | None, *, labelled: bool) -> When | None:
+    """One event from a date (and time) to a later date (and time) on one line."""
+    if len(hits) < 2:
+        return None
+    a, b = hits[0], hits[1]
+    between = SPAN_BETWEEN.fullmatch(text[a.end:b.start])
+    if not between or DEADLINE_CUE.search(text[:a.start]) or f.REG_CUE.search(text[:a.start]):
+        return None  # "tilmeldingen er åben fra 1. til 15. oktober" is no event
+    (first, _, agrees_a), (last, _, agrees_b) = dt.resolve(a, sent), dt.resolve(b, sent)
+    if last <= first:
+        return None
+    end_time = SPAN_END_TIME.match(text[b.end:])
+    evidence = text[a.start:b.end + (end_time.end() if end_time else 0)]
+    confidence = (0.9 if labelled else 0.85) if agrees_a and agrees_b else 0.3
+    if between.group("h") and end_time:
+        start = dt.iso_minute(first, int(between.group("h")), int(between.group("m") or 0))
+        end = dt.iso_minute(last, int(end_time.group("h")), int(end_time.group("m") or 0))
+        return When(start, end, False, evidence, confidence, i)
+    if not between.group("h") and not end_time:
+        return When(dt.iso_date(first), dt.iso_date(last), True, evidence, confidence, i)
+    return None
 
 
 def when_from(hit: dt.DateHit, lines: list[Line], i: int, sent: datetime | None, *, labelled: bool) -> When | None:

@@ -605,3 +605,44 @@ def test_what_reads_as_a_postcode_and_town(text, postcode_town):
 
     found = POSTCODE_TOWN.search(text)
     assert (found.group(0) if found else None) == postcode_town
+
+
+@pytest.mark.parametrize("line, start, end, all_day", [
+    ("Fra mandag den 26. oktober kl. 10.00 til tirsdag den 27. oktober kl. 14.00", "2026-10-26T10:00", "2026-10-27T14:00", False),
+    ("Tid: 26. oktober kl. 9 – 27. oktober kl. 15", "2026-10-26T09:00", "2026-10-27T15:00", False),
+    ("Fra 28. oktober til 30. oktober", "2026-10-28", "2026-10-30", True),
+])
+def test_one_event_from_a_date_to_a_later_date(line, start, end, all_day):
+    text = f"Hej\n\nLederseminar om kompetencer\n{line}\nSted: Hotel Koldingfjord, Fjordvej 154, 6000 Kolding\n\nHilsen\nKolding Kommune\n"
+    events = extract(mails.plain(text=text)).events
+    assert [(e.start, e.end, e.all_day) for e in events] == [(start, end, all_day)]
+
+
+def test_a_span_of_registration_dates_is_no_event():
+    text = ("Hej\n\nLederseminar om kompetencer\nOnsdag den 28. oktober kl. 9-12\n"
+            "Tilmeldingen er åben fra 1. oktober til 15. oktober.\n\nHilsen\nKolding Kommune\n")
+    events = extract(mails.plain(text=text)).events
+    assert [(e.start, e.end) for e in events] == [("2026-10-28T09:00", "2026-10-28T12:00")]
+
+
+def test_registration_for_all_of_several_events_is_given_to_each():
+    text = """Kære Ledelsesugen
+
+Frokostmøde om sygefravær
+Tid: 26. oktober kl. 11.30-13.00
+Sted: Hvidovre Rådhus, Hvidovrevej 278, 2650 Hvidovre
+
+Walk and talk for skoleledere
+Tid: 28. oktober kl. 8-9
+Sted: Hvidovre Havn
+
+Tilmelding til begge: ledelse@hvidovre.example
+
+Venlig hilsen
+Hvidovre Kommune
+"""
+    events = extract(mails.plain(text=text, subject="To arrangementer")).events
+    assert [(e.title, e.registration) for e in events] == [
+        ("Frokostmøde om sygefravær", "ledelse@hvidovre.example"),
+        ("Walk and talk for skoleledere", "ledelse@hvidovre.example"),
+    ]
