@@ -119,18 +119,13 @@ def find_dates(text: str) -> list[DateHit]:
             hits.append(DateHit(m.start(), m.end(), m.group(0), 0, 0, year,
                                 weekday=WEEKDAYS[m.group("weekday").lower()], week=week))
             taken.append((m.start(), m.end()))
-    for m in DATE_ISO.finditer(text):
-        if free(m.start(), m.end()):
-            hit = _hit(m, int(m.group("day")), int(m.group("month")), m.group("year"))
-            if hit:
-                hits.append(hit)
-                taken.append((m.start(), m.end()))
-    for m in DATE_DASHED.finditer(text):
-        if free(m.start(), m.end()):
-            hit = _hit(m, int(m.group("day")), int(m.group("month")), m.group("year"))
-            if hit:
-                hits.append(hit)
-                taken.append((m.start(), m.end()))
+    for pattern in (DATE_ISO, DATE_DASHED):  # "2026-10-27", "27-10-2026": always with a year
+        for m in pattern.finditer(text):
+            if free(m.start(), m.end()):
+                hit = _hit(m, int(m.group("day")), int(m.group("month")), m.group("year"))
+                if hit:
+                    hits.append(hit)
+                    taken.append((m.start(), m.end()))
     for m in DATE_NUMERIC.finditer(text):
         if not free(m.start(), m.end()):
             continue

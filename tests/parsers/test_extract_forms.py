@@ -274,6 +274,9 @@ def test_a_two_day_conference_with_a_time_each_day_stays_one_event():
     ("Invitation til lederdag om arbejdsmiljø", "Lederdag om arbejdsmiljø"),
     ("SV: VS: Arrangement til Ledelsesugen: Netværksmøde for HR", "Netværksmøde for HR"),
     ("Fwd: Webinar om trivsel – 27/10", "Webinar om trivsel"),
+    ("Walk and talk 28. oktober", "Walk and talk"),  # a date at the end goes, in any form
+    ("Temadag om ledelse 27.-28. oktober", "Temadag om ledelse"),
+    ("Ledermøde d. 29/10", "Ledermøde"),
 ])
 def test_a_subject_as_the_title_of_last_resort(subject, title):
     from parsers.fields import clean_subject
@@ -343,17 +346,6 @@ Ole
     assert event.place == "Naturcenter Skoven, Skovvej 40"
     assert event.audience == "Alle ledere i ældreplejen"
     assert (event.registration, event.registration_deadline) == ("natur@kommune.example", "2026-10-23")
-
-
-@pytest.mark.parametrize("subject, title", [
-    ("Walk and talk 28. oktober", "Walk and talk"),
-    ("Temadag om ledelse 27.-28. oktober", "Temadag om ledelse"),
-    ("Ledermøde d. 29/10", "Ledermøde"),
-])
-def test_a_subject_used_as_title_loses_its_date(subject, title):
-    from parsers.fields import clean_subject
-
-    assert clean_subject(subject) == title
 
 
 def test_a_forward_without_a_signature_takes_the_forwarded_senders_organisation():
