@@ -182,6 +182,36 @@ def test_a_message_that_keeps_killing_the_reader_ends_failed_not_retried_forever
         assert stuck.status == MessageStatus.FAILED and "stopped the worker" in stuck.error
 
 
+def test_a_draft_the_database_refuses_fails_its_mail_alone(make_config, inbox, monkeypatch):
+    """Fault injection at the batch's write (where staged drafts reach the database): the batch is
+    rolled back and redone mail by mail, and only the mail whose draft is refused ends failed."""
+    from sqlmodel import select
+
+    from kontakt.pipeline import open_store, run_once
+    from kontakt.settings import load_settings
+    from store import Draft, Message, MessageStatus, repo, session_scope
+
+    real = repo._write_pending
+
+    def refusing(session, pending):
+        if any("Tillid og styring" in (p.values.get("title") or "") for p in pending):
+            raise RuntimeError("simulated constraint violation")
+        return real(session, pending)
+
+    monkeypatch.setattr(repo, "_write_pending", refusing)
+    settings = load_settings(make_config())
+    report = run_once(settings)
+    assert (report.new_drafts, report.failed) == (1, 1)
+    assert [d.title for d in report.drafts] == ["Ledelse i forandring – morgenmøde"]
+    with session_scope(open_store(settings)) as s:
+        statuses = {m.source_ref: m.status for m in s.exec(select(Message)).all()}
+        assert statuses == {"01-vejle.eml": MessageStatus.QUEUED, "02-odense.eml": MessageStatus.FAILED,
+                            "03-autosvar.eml": MessageStatus.NOT_EVENT}
+        assert [d.title for d in s.exec(select(Draft)).all()] == ["Ledelse i forandring – morgenmøde"]
+        failed = s.exec(select(Message).where(Message.source_ref == "02-odense.eml")).one()
+        assert "simulated constraint violation" in failed.error
+
+
 def test_a_mail_whose_drafts_cannot_be_stored_fails_alone_and_its_batch_goes_through(make_config, inbox, monkeypatch):
     """Fault injection: storing one mail's drafts raises; the batch is redone mail by mail."""
     from sqlmodel import select
