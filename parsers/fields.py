@@ -230,12 +230,18 @@ VENUE_AND_STREET = re.compile(
 ADDRESS_AFTER_PREP = re.compile(r"(?:^|\s)(?:på|i|hos)\s+(?P<place>[A-ZÆØÅ][^;!?\n]*?\b\d{4}\s+[A-ZÆØÅ][\wæøåÆØÅ-]+(?:\s+[A-ZÆØÅ][\wæøå]*)?)")
 
 
+def _ends_with_town(text: str) -> bool:
+    found = list(POSTCODE_TOWN.finditer(text))
+    return bool(found) and not text[found[-1].end():].strip(" .")
+
+
 def paragraphs(lines: list[Line]) -> list[Line]:
     """Hard-wrapped lines joined into paragraphs (a sentence often runs over two lines)."""
     out: list[Line] = []
     for ln in lines:
         if out and ln.text.strip() and out[-1].text.strip() and ln.start == out[-1].start + len(out[-1].text) + 1 \
-                and len(out[-1].text) < 2000 and not label_of(ln.text) and not label_of(out[-1].text):
+                and len(out[-1].text) < 2000 and not label_of(ln.text) and not label_of(out[-1].text) \
+                and not _ends_with_town(out[-1].text):  # "…, 6200 Aabenraa" ends an address, not a sentence
             out[-1] = Line(out[-1].start, out[-1].text + " " + ln.text.strip(), out[-1].role, out[-1].forwarded)
         else:
             out.append(Line(ln.start, ln.text, ln.role, ln.forwarded))

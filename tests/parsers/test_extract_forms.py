@@ -638,3 +638,19 @@ Hvidovre Kommune
         ("Frokostmøde om sygefravær", "ledelse@hvidovre.example"),
         ("Walk and talk for skoleledere", "ledelse@hvidovre.example"),
     ]
+
+
+def test_an_address_line_ends_the_place_even_when_the_next_line_has_no_colon():
+    text = """Hej
+
+Oplæg: Ledelse i en tid med AI
+Tirsdag d. 27/10 kl. 14-16
+Lokale 2.14, Rådhuset, Skelbækvej 2, 6200 Aabenraa
+Tilmeldingsfrist fredag d. 16/10 kl. 12.00 på mail til aiu@aabenraa.example
+
+Venlig hilsen
+Aabenraa Kommune
+"""
+    event = extract(mails.plain(text=text)).events[0]
+    assert event.place == "Lokale 2.14, Rådhuset, Skelbækvej 2, 6200 Aabenraa"
+    assert (event.registration_deadline, event.registration) == ("2026-10-16T12:00", "aiu@aabenraa.example")
