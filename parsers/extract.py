@@ -27,6 +27,7 @@ DEADLINE_CUE = re.compile(r"tilmeldingsfrist|frist|senest|inden|deadline|sidste 
 ORGANISER_VERB = re.compile(r"\b(?:inviterer|afholder|holder|arrangerer|markerer|præsenterer|åbner|byder|står bag|er vært|"
                             r"vil gerne (?:bidrage|invitere|byde|holde|afholde)|bidrager)\b", re.IGNORECASE)
 ORGANISED_BY = re.compile(r"\b(?:arrangeres af|arrangeret af|afholdes af|i samarbejde med|arrangør(?:en)? er)\s+", re.IGNORECASE)
+UNTIL = re.compile(r"\b(?:frem til|indtil|til og med)\b", re.IGNORECASE)
 MAX_EVENTS = 20  # more in one mail is a newsletter or an attack, not a submission
 CORRECTION = re.compile(r"rykket|rykke[rs]?\b|flyttet|flytte[rs]?\b|ændr|rettelse|korrektion|i stedet|nyt tidspunkt|nyt lokale|nyt sted|"
                         r"ny tid|ny dato|samme dag|samme tid|samme sted|holdes nu|er nu", re.IGNORECASE)
@@ -558,7 +559,8 @@ def _registration_from_links(links: str, seg: list[Line]) -> f.Found | None:
 def find_deadline(lines: list[Line], sent: datetime | None, start: str | None) -> tuple[str, str, float] | None:
     for ln in lines:
         label = f.label_of(ln.text)
-        cue = DEADLINE_CUE.search(ln.text)
+        # "du kan tilmelde dig frem til den 20. oktober": until, said of the registration
+        cue = DEADLINE_CUE.search(ln.text) or (f.REG_CUE.search(ln.text) and UNTIL.search(ln.text))
         is_deadline_label = label is not None and label[0] == "deadline"
         if not (cue or is_deadline_label):
             continue

@@ -654,3 +654,15 @@ Aabenraa Kommune
     event = extract(mails.plain(text=text)).events[0]
     assert event.place == "Lokale 2.14, Rådhuset, Skelbækvej 2, 6200 Aabenraa"
     assert (event.registration_deadline, event.registration) == ("2026-10-16T12:00", "aiu@aabenraa.example")
+
+
+@pytest.mark.parametrize("line, deadline, registration", [
+    ("Du kan tilmelde dig frem til den 20. oktober på https://vejle.example/tilmeld", "2026-10-20", "https://vejle.example/tilmeld"),
+    ("Tilmelding: senest d. 9.10 kl. 12 til sekretariatet@vejle.example", "2026-10-09T12:00", "sekretariatet@vejle.example"),
+    ("Tilmelding på tlf. 72 36 00 00 senest 20. oktober.", "2026-10-20", None),  # a phone number is not published
+    ("Tilmelding er ikke nødvendig.", None, None),
+])
+def test_registration_phrasings(line, deadline, registration):
+    text = f"Hej\n\nLedermøde om tillid\nTirsdag den 27. oktober kl. 10-12\nSted: Rådhuset, Torvet 1, 7100 Vejle\n{line}\n\nHilsen\nVejle Kommune\n"
+    event = extract(mails.plain(text=text)).events[0]
+    assert (event.registration_deadline, event.registration) == (deadline, registration)
