@@ -25,6 +25,7 @@ CLOSING = re.compile(
 GREETING = re.compile(r"^\s*(?:" + "|".join(re.escape(w) for w in _WORDS["greetings"]) + r")\b.{0,60}$", re.IGNORECASE)
 MOBILE = re.compile("|".join(re.escape(w) for w in _WORDS["mobile_footers"]), re.IGNORECASE)
 FORWARD_MARK = re.compile(r"^[\s\-_=*]*(?:" + "|".join(re.escape(w) for w in _WORDS["forward_markers"]) + r")[\s\-_=*:]*$", re.IGNORECASE)
+REPLY_ORIGINAL = re.compile("|".join(re.escape(w) for w in _WORDS["reply_original_markers"]), re.IGNORECASE)
 _HN = _WORDS["header_names"]
 HEADER_LINE = re.compile(
     r"^\s*\*?(?P<name>" + "|".join(re.escape(w) for ws in _HN.values() for w in ws) + r")\*?\s*:\s*(?P<value>.*)$",
@@ -114,7 +115,7 @@ def _mark(body: Body, is_forward_subject: bool) -> None:
             # a forwarded or quoted original begins: its header lines, then its body
             end = header_end or (_header_block(lines, i + 1) or i + 1)
             sender = _sender_in(lines[i:end])
-            forward = bool(FORWARD_MARK.match(s)) and "original" not in s.lower() or is_forward_subject
+            forward = bool(FORWARD_MARK.match(s)) and not REPLY_ORIGINAL.search(s) or is_forward_subject
             for k in range(i, end):
                 lines[k].role = "forward_header"
             if forward:

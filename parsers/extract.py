@@ -137,11 +137,6 @@ def find_events(body: Body, attachments: list[Attachment], subject: str, sent: d
             if events:
                 return events
     own = [ln for ln in body.lines if ln.role == "body"]
-    note, below = [ln for ln in own if not ln.forwarded], [ln for ln in own if ln.forwarded]
-    if below and _mentions_change(note):  # "flyttet til onsdag, samme tid" above "-----Oprindelig meddelelse-----"
-        original = events_from_lines(body, below, subject, sent, sender_address, links)
-        if original:
-            return [apply_correction(original[0], note, sent)] + original[1:]
     events = events_from_lines(body, own, subject, sent, sender_address, links)
     quoted = [ln for ln in body.lines if ln.role == "quote"]
     if quoted and (not events or _is_correction(own, events)):
