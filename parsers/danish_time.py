@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -195,13 +196,21 @@ def infer_year(month: int, day: int, sent: datetime | date | None, *, fallback_y
     """The year a reader infers: the next such date on or after the send date (with a little grace)."""
     if sent is None:
         return fallback_year or datetime.now().year
+
+    def day_in(year: int) -> date | None:
+        try:
+            return date(year, month, day)
+        except ValueError:  # 29 February
+            return None
+
+    return _year_from(day_in, sent)
+
+
+def _year_from(day_in: Callable[[int], date | None], sent: datetime | date) -> int:
+    """The send date's year, or the next when the day in it is already past (a little grace allowed)."""
     sent_day = sent.date() if isinstance(sent, datetime) else sent
-    year = sent_day.year
-    try:
-        candidate = date(year, month, day)
-    except ValueError:  # 29 February
-        return year
-    return year + 1 if candidate < sent_day - YEAR_GRACE else year
+    candidate = day_in(sent_day.year)
+    return sent_day.year + 1 if candidate is not None and candidate < sent_day - YEAR_GRACE else sent_day.year
 
 
 def resolve(hit: DateHit, sent: datetime | None) -> tuple[date, date | None, bool]:
@@ -231,11 +240,7 @@ def _in_week(hit: DateHit, sent: datetime | None) -> date:
         except ValueError:  # week 53 in a year that has 52
             return date.fromisocalendar(year, 52, (hit.weekday or 0) + 1)
 
-    if hit.year:
-        return day_in(hit.year)
-    sent_day = (sent.date() if isinstance(sent, datetime) else sent) if sent else date.today()
-    candidate = day_in(sent_day.year)
-    return day_in(sent_day.year + 1) if candidate < sent_day - YEAR_GRACE else candidate
+    return day_in(hit.year or _year_from(day_in, sent or date.today()))
 
 
 def iso_date(d: date) -> str:
