@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import NamedTuple
 
 from parsers import danish_time as dt
 from parsers import fields as f
@@ -178,15 +179,14 @@ def events_from_lines(body: Body, lines: list[Line], subject: str, sent: datetim
     segments = split_segments(lines, whens)
     organiser = _organiser(body, lines, sender_address)
     events = []
-    in_segments = {id(ln) for seg, _, title in segments if title for ln in seg}
+    in_segments = {id(ln) for seg, _, listed in segments if listed for ln in seg}
     shared = [ln for ln in lines if id(ln) not in in_segments]  # around a listing: what holds for all of it
-    for seg_lines, when, title in segments:
+    for seg_lines, when, listed in segments:
         event = build_event(seg_lines, when, lines, subject, sent, sender_address, organiser, links, len(segments) > 1)
-        if title and event.confidence.get("title", 0) < 0.7:
-            put(event, "title", title, title, 0.55)
-            place = _listing_place(lines[when.line].text)
-            if place and event.place is None:
-                put(event, "place", place, place, 0.55)
+        if listed and event.confidence.get("title", 0) < 0.7:
+            put(event, "title", listed.title, listed.title, 0.55)
+            if listed.place and event.place is None:
+                put(event, "place", listed.place, listed.place, 0.55)
             if event.place is None and (around := f.find_place(shared)):  # "alle kl. 12-13 i Kantinen, …:"
                 put(event, "place", around.value, around.evidence, min(around.confidence, 0.6))
             if event.registration is None:
@@ -320,16 +320,16 @@ def when_from(hit: dt.DateHit, lines: list[Line], i: int, sent: datetime | None,
     return when
 
 
-def split_segments(lines: list[Line], whens: list[When]) -> list[tuple[list[Line], When, str | None]]:
-    """One segment of lines per event (and a title found in a listing line, if any).
+def split_segments(lines: list[Line], whens: list[When]) -> list[tuple[list[Line], When, Listed | None]]:
+    """One segment of lines per event (and the title and venue read from a listing line, if any).
 
     Dates under one heading are one event (a two-day conference); a list of lines that each
     carry a date and the event's own words ("- 26/10 kl. 9-11: Morgenmøde om trivsel") is
     one event per line.
     """
-    listing = [_listing_title(lines[w.line].text) for w in whens]
+    listing = [_listed(lines[w.line].text) for w in whens]
     if len(whens) >= 2 and all(listing) and len({w.line for w in whens}) == len(whens):
-        return [(_listing_segment(lines, w, whens), w, title) for w, title in zip(whens, listing)]
+        return [(_listing_segment(lines, w, whens), w, listed) for w, listed in zip(whens, listing)]
     groups: list[list[When]] = []
     for w in whens:
         if groups and not _heading_between(lines, groups[-1][-1].line, w.line):
@@ -403,29 +403,26 @@ def _time_above(lines: list[Line], i: int) -> list[dt.TimeHit]:
     return []
 
 
-def _listing_title(line: str) -> str | None:
-    """The words of a listing line once its dates, times, label and bullet are taken out, if they are
-    a title's worth. With words on both sides of the date ("Morgenmøde om trivsel – tirsdag 27.
-    oktober kl. 8.30-10, Kantinen, Søndergade 2"), the words before it; see `_listing_place`."""
+class Listed(NamedTuple):
+    title: str
+    place: str | None
+
+
+def _listed(line: str) -> Listed | None:
+    """The event a listing line names once its dates, times, label and bullet are taken out, if its
+    words are a title's worth. With words on both sides of the date and an address after it
+    ("Morgenmøde om trivsel – tirsdag 27. oktober kl. 8.30-10, Kantinen, Søndergade 2"), the words
+    before the date are the title and the address its place."""
     hits = sorted([*dt.find_dates(line), *dt.find_times(line)], key=lambda h: h.start)
     if not hits:
         return None
     if f.label_of(_without(line, hits)):
         return None  # "Tid: …" is a field of an event described around it, not a listing
     before, after = _listing_words(line[:hits[0].start]), _listing_words(line[hits[-1].end:])
-    if _wordy(before) and _wordy(after) and f.looks_like_address(after):
-        return before
+    if _wordy(before) and _wordy(after, 1) and f.looks_like_address(after):
+        return Listed(before, after)
     rest = _listing_words(_without(line, hits))
-    return rest if _wordy(rest) else None
-
-
-def _listing_place(line: str) -> str | None:
-    """The venue written after a listing line's date and time, when it reads like an address."""
-    hits = sorted([*dt.find_dates(line), *dt.find_times(line)], key=lambda h: h.start)
-    if not hits or not _wordy(_listing_words(line[:hits[0].start])):
-        return None
-    after = _listing_words(line[hits[-1].end:])
-    return after if _wordy(after, 1) and f.looks_like_address(after) else None
+    return Listed(rest, None) if _wordy(rest) else None
 
 
 def _without(line: str, hits: list) -> str:

@@ -666,3 +666,16 @@ def test_registration_phrasings(line, deadline, registration):
     text = f"Hej\n\nLedermøde om tillid\nTirsdag den 27. oktober kl. 10-12\nSted: Rådhuset, Torvet 1, 7100 Vejle\n{line}\n\nHilsen\nVejle Kommune\n"
     event = extract(mails.plain(text=text)).events[0]
     assert (event.registration_deadline, event.registration) == (deadline, registration)
+
+
+def test_a_short_venue_after_a_listed_date_is_the_place_not_part_of_the_title():
+    text = """Hej
+
+- Dialogcafé om sygefravær – mandag 26. oktober kl. 14-15.30, Aula 12
+- Ledernetværk for teamledere – torsdag 29. oktober kl. 9-11, Lokale 3
+
+Hilsen Pia, Ikast-Brande Kommune
+"""
+    events = extract(mails.plain(text=text, subject="Ledelsesugen")).events
+    assert [(e.title, e.place) for e in events] == [("Dialogcafé om sygefravær", "Aula 12"),
+                                                    ("Ledernetværk for teamledere", "Lokale 3")]
