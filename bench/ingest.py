@@ -134,10 +134,16 @@ def bare_fetch(server: dv.Dovecot, batch: int = 200) -> tuple[int, float]:
     return count, time.perf_counter() - start
 
 
-def pipeline(url: str, server: dv.Dovecot, work: Path, pin: list[str], label: str) -> dict[str, float]:
+def bench_config(url: str, server: dv.Dovecot, work: Path, label: str) -> Path:
+    """The config every run of the benchmark uses: the Dovecot above, batches of 200, this database."""
     config = work / f"{label}.toml"
     config.write_text(f'[mailbox]\nsource = "{server.url()}"\npassword_env = "BENCH_IMAP_PASSWORD"\nbatch_size = 200\n'
                       f'[database]\nurl = "{url}"\n')
+    return config
+
+
+def pipeline(url: str, server: dv.Dovecot, work: Path, pin: list[str], label: str) -> dict[str, float]:
+    config = bench_config(url, server, work, label)
     env = dict(os.environ, BENCH_IMAP_PASSWORD=dv.PASSWORD, PYTHONPATH=str(ROOT))
     wall, rss, status = timed_child(pin + KONTAKT + ["run", "--config", str(config)], env)
     noop, noop_rss, noop_status = timed_child(pin + KONTAKT + ["run", "--config", str(config)], env)
@@ -153,15 +159,14 @@ def outcomes(db: Path) -> str:
     return ", ".join(f"{count} {status}" for status, count in statuses) + f"; {drafts} drafts"
 
 
-def in_process(url: str, server: dv.Dovecot, work: Path) -> float:
+def in_process(url: str, server: dv.Dovecot, work: Path, label: str) -> float:
     """Seconds for the same run inside this process, where imports and the spaCy pipeline are loaded:
     what intake and storage add per mail, without the start-up."""
     from kontakt.pipeline import run_once
-    from kontakt.settings import settings_from_dict
+    from kontakt.settings import load_settings
 
     os.environ["BENCH_IMAP_PASSWORD"] = dv.PASSWORD
-    settings = settings_from_dict({"mailbox": {"source": server.url(), "password_env": "BENCH_IMAP_PASSWORD",
-                                               "batch_size": 200}, "database": {"url": url}}, base_dir=work)
+    settings = load_settings(bench_config(url, server, work, label))
     start = time.perf_counter()
     run_once(settings)
     return time.perf_counter() - start
@@ -212,12 +217,12 @@ def main() -> None:
 
         sqlite = pipeline(f"sqlite:///{work / 'bench.db'}", server, work, pin, "sqlite")
         small_run = pipeline(f"sqlite:///{work / 'small.db'}", small, work, pin, "small")
-        warm = {"SQLite": in_process(f"sqlite:///{work / 'warm.db'}", server, work)}
+        warm = {"SQLite": in_process(f"sqlite:///{work / 'warm.db'}", server, work, "warm-sqlite")}
         postgres = None
         if not args.no_postgres and postgres_bin() is not None:
             pg = Postgres().start()
             postgres = pipeline(pg.create_database("bench"), server, work, pin, "postgres")
-            warm["PostgreSQL"] = in_process(pg.create_database("warm"), server, work)
+            warm["PostgreSQL"] = in_process(pg.create_database("warm"), server, work, "warm-postgres")
 
         print()
         print(f"what the SQLite run stored: {outcomes(work / 'bench.db')}")
