@@ -92,7 +92,7 @@ def _write_outcomes(session: Session, outcomes: dict[int, dict[str, Any]]) -> No
 def _record_outcome(session: Session, message: Message, **values: Any) -> None:
     """Set what became of a message; commit (inside `deferred_commits`: staged for the batch's one UPDATE,
     the object showing the new values without the ORM flushing it row by row)."""
-    batch: DraftBatch | None = session.info.get("batch")
+    batch = current_batch(session)
     if batch is None:
         for name, value in values.items():
             setattr(message, name, value)
@@ -115,13 +115,14 @@ def _write_pending(session: Session, pending: list[PendingDraft]) -> list[Pendin
     return pending
 
 
-def in_deferred(session: Session) -> bool:
-    return "batch" in session.info
+def current_batch(session: Session) -> DraftBatch | None:
+    """The batch `deferred_commits` is staging in this session, if any."""
+    return session.info.get("batch")
 
 
 def done(session: Session) -> None:
     """Commit now; inside `deferred_commits`, leave it to the one commit at the end."""
-    if not in_deferred(session):
+    if current_batch(session) is None:
         session.commit()
 
 
@@ -249,10 +250,10 @@ def record_parsed(session: Session, message: Message, parsed: ParsedMail, *, tim
     Inside `deferred_commits` the drafts are staged and written (and listed, with their ids, in the
     batch's `written`) when the block ends.
     """
-    if not in_deferred(session):
+    batch = current_batch(session)
+    if batch is None:
         with deferred_commits(session):
             return record_parsed(session, message, parsed, timezone=timezone)
-    batch: DraftBatch = session.info["batch"]
     if not parsed.is_event_submission:
         _record_outcome(session, message, status=MessageStatus.NOT_EVENT, **_read_headers(parsed))
         return 0
@@ -325,7 +326,7 @@ def open_drafts(session: Session, message_pk: int) -> list[Draft | PendingDraft]
             .order_by(col(Draft.event_index)))
     with session.no_autoflush:  # the batch's staged changes wait for its one commit
         stored: list[Draft | PendingDraft] = list(session.exec(stmt).all())
-    batch: DraftBatch | None = session.info.get("batch")
+    batch = current_batch(session)
     return stored + (batch.of_message(message_pk) if batch else [])
 
 
