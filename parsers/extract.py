@@ -371,7 +371,7 @@ def _times_below(following: list[str]) -> list[dt.TimeHit]:
     end = next((t for line in following[1:] if END_LABEL.match(line) for t in dt.find_times(line)[:1]), None)
     if end is not None and (end.hour, end.minute) > (first.hour, first.minute):
         return [dt.TimeHit(first.start, first.end, first.text, first.hour, first.minute, end.hour, end.minute, True)]
-    return [first] if label and label[0] == "when" or re.match(r"\s*(?:starttidspunkt|start)\s*:", following[0], re.I) else []
+    return [first] if label and label[0] == "when" else []  # "Start:"/"Starttidspunkt:" are time labels too
 
 
 PROGRAMME_LINE = re.compile(r"^\s*(?:kl\.?\s*)?(?P<h>[01]?\d|2[0-3])[.:](?P<m>[0-5]\d)\b(?!\s*[-–]\s*\d)\s*[:.–-]?\s+\S")
@@ -556,7 +556,7 @@ def find_deadline(lines: list[Line], sent: datetime | None, start: str | None) -
         is_deadline_label = label is not None and label[0] == "deadline"
         if not (cue or is_deadline_label):
             continue
-        if not (is_deadline_label or re.search(r"tilmeld|frist|deadline", ln.text, re.IGNORECASE) or f.REG_CUE.search(ln.text)):
+        if not (is_deadline_label or re.search(r"frist|deadline", ln.text, re.IGNORECASE) or f.REG_CUE.search(ln.text)):
             continue
         region = ln.text if is_deadline_label else ln.text[cue.start():]
         offset = 0 if is_deadline_label else cue.start()
