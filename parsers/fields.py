@@ -14,19 +14,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from parsers.clean import Line
+from parsers.danish_time import MONTHS, find_dates, find_times
 
 _P = Path(__file__).parent / "patterns"
 LABELS: dict[str, list[str]] = {k: v for k, v in json.loads((_P / "labels.json").read_text(encoding="utf-8")).items()
                                 if not k.startswith("_")}
 ONLINE = json.loads((_P / "online.json").read_text(encoding="utf-8"))
-_MONTH_WORDS = list(json.loads((_P / "calendar.json").read_text(encoding="utf-8"))["months"])
 MAILTEXT = json.loads((_P / "mailtext.json").read_text(encoding="utf-8"))
 
 URL = re.compile(r"(?:https?://|www\.)[^\s<>()\"'»]+[^\s<>()\"'».,;:!?]", re.IGNORECASE)
 BARE_URL = re.compile(r"(?<![@\w.])(?:[a-z0-9-]+\.)+(?:dk|com|org|net|eu|nu|info|io)/[^\s<>()\"']*[^\s<>()\"'.,;:!?]", re.IGNORECASE)
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}", re.IGNORECASE)
 # a postcode and its town; a year after a month ("29. oktober 2026 Kl. 9") is neither
-_NOT_AFTER_MONTH = "".join(f"(?<!{re.escape(w)} )(?<!{re.escape(w)}\\. )" for m in _MONTH_WORDS for w in (m, m.capitalize()))
+_NOT_AFTER_MONTH = "".join(f"(?<!{re.escape(w)} )(?<!{re.escape(w)}\\. )" for m in MONTHS for w in (m, m.capitalize()))
 POSTCODE_TOWN = re.compile(r"\b(?=\d{4}\s)" + _NOT_AFTER_MONTH + r"\d{4}\s+(?!Kl\b)[A-ZÆØÅ][\wæøåÆØÅ.-]+(?:\s+[A-ZÆØÅ][\wæøå.-]*)?")
 STREET_NUMBER = re.compile(r"\b[A-ZÆØÅ][\wæøåÆØÅ.-]+(?:\s+[\wæøåÆØÅ.-]+){0,3}\s+\d{1,4}[A-Za-z]?\b")
 _PLATFORM_ANY = re.compile(r"\b(" + "|".join(re.escape(k) for k in sorted(ONLINE["platforms"], key=len, reverse=True)) + r")\b", re.IGNORECASE)
@@ -119,8 +119,6 @@ def clean_subject(subject: str) -> str:
 
 
 def _without_trailing_date(text: str) -> str:
-    from parsers.danish_time import find_dates
-
     hits = find_dates(text)
     if not hits or text[hits[-1].end:].strip(" .,:;–-") or len(re.findall(r"[^\W\d]{3,}", text[:hits[-1].start])) < 1:
         return text
@@ -142,8 +140,6 @@ def heading_text(line: str) -> str:
 
 def is_heading(lines: list[Line], i: int) -> bool:
     """A line standing like a title: starts a paragraph, short, not a sentence, not wrapped into the next line."""
-    from parsers.danish_time import find_dates, find_times
-
     text = heading_text(lines[i].text)
     if not (6 <= len(text) <= 160) or len(text.split()) < 2:
         return False
@@ -286,8 +282,6 @@ def find_place(lines: list[Line]) -> Found | None:
 
 def _address_segments(line: str) -> str | None:
     """"Tirsdag 27. oktober, kl. 19-21, Folkets Hus, Vestergade 3, 6700 Esbjerg" -> the venue and address."""
-    from parsers.danish_time import find_dates, find_times
-
     sentence = next((part for part in re.split(r"(?<=[a-zæøå0-9])\.\s+(?=[A-ZÆØÅ])", line) if POSTCODE_TOWN.search(part)), line)
     segments = [seg.strip() for seg in sentence.split(",")]
     end = next((i for i, seg in enumerate(segments) if POSTCODE_TOWN.search(seg)), None)
