@@ -92,7 +92,9 @@ def extract(as_json: bool, timezone: str, paths: Sequence[Path]) -> None:
     Example: kontakt extract --json mail.eml samples/inbox
     """
     import parsers
+    from kontakt.warmup import load_extractor
 
+    load_extractor()
     for path in _eml_files(paths):
         try:
             parsed = parsers.extract(path.read_bytes(), tz=timezone)

@@ -25,6 +25,7 @@ from intake import Mailbox, RawMail, open_mailbox
 from kontakt.errors import KontaktError, LockedError
 from kontakt.locking import pipeline_lock
 from kontakt.settings import Settings
+from kontakt.warmup import load_extractor
 from store import Message, MessageStatus, Run, ensure_schema, open_engine, repo, session_scope, threads
 from store.models import PurgeRecord, utcnow
 
@@ -230,6 +231,7 @@ def _read(session: Session, message: Message, settings: Settings, report: RunRep
           known: threads.KnownMail) -> None:
     """Parse one stored message and stage its drafts (inside `repo.deferred_commits`), or record why
     it could not be read. A failure to store what was read propagates: the caller's transaction decides."""
+    load_extractor()  # once per process, outside the time limit
     try:
         with time_limit(PARSE_TIME_LIMIT_SECONDS):
             parsed = parsers.extract(message.raw or b"", tz=settings.timezone)
