@@ -35,9 +35,9 @@ def main() -> None:
 
     t0 = time.perf_counter()
     import parsers
-    from parsers.nlp import build_nlp
+    from kontakt.warmup import load_extractor
 
-    build_nlp()
+    load_extractor()  # as `kontakt run` and `kontakt extract` do
     import dateparser  # noqa: F401  (loaded lazily in production; counted here as the worst case)
     load = time.perf_counter() - t0
 
