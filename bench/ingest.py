@@ -19,6 +19,7 @@ kontakt runs pinned to one core. Dovecot and PostgreSQL are servers of their own
 core; with --shared-core they share kontakt's core, which charges their work to
 the pipeline too. Extraction alone is measured before and after the pipeline
 runs: the machine's speed drifts, and the ratios use the mean of the two.
+--repeat K measures everything K times and prints each figure's median and range.
 Prints figures; asserts nothing.
 """
 
@@ -35,6 +36,7 @@ import os
 import platform
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -194,6 +196,81 @@ def in_process(url: str, server: dv.Dovecot, work: Path, label: str) -> float:
     return time.perf_counter() - start
 
 
+def one_round(round_: int, mails: list[bytes], folder: Path, server: dv.Dovecot, small: dv.Dovecot,
+              pg: Postgres | None, work: Path, taskset: list[str]) -> dict[str, float]:
+    """Every figure once, each run into a new database. Extraction alone is measured before and after
+    the runs and the ratios use the mean: the machine's speed drifts within a round."""
+    n = len(mails)
+    figures: dict[str, float] = {}
+    count, seconds = bare_fetch(server)
+    figures["fetch"] = count / seconds
+    before, texts = extraction_rate(mails)
+    import spacy
+
+    blank = spacy.blank("da")
+    start = time.perf_counter()
+    for text in texts:
+        blank(text)
+    figures["tokenise"] = len(texts) / (time.perf_counter() - start)
+    extract_cli, _, status = timed_child(taskset + KONTAKT + ["extract", "--json", str(folder)],
+                                         dict(os.environ, PYTHONPATH=str(ROOT)))
+    figures["extract_cli"] = n / extract_cli if status == 0 else float("nan")
+    databases = {"SQLite": lambda label: f"sqlite:///{work / label}.db"}
+    if pg is not None:
+        databases["PostgreSQL"] = pg.create_database
+    for name, url in databases.items():
+        run = pipeline(url(f"{name.lower()}-{round_}"), server, work, taskset, f"{name}-{round_}")
+        figures[f"run {name}"] = n / run["wall"] if run["status"] == 0 else float("nan")
+        figures[f"rss {name}"] = run["rss"]
+        figures[f"noop {name}"] = run["noop"]
+        figures[f"warm {name}"] = n / in_process(url(f"warm-{name.lower()}-{round_}"), server, work, f"warm-{name}-{round_}")
+    small_run = pipeline(f"sqlite:///{work / f'small-{round_}.db'}", small, work, taskset, f"small-{round_}")
+    figures["rss small"] = small_run["rss"]
+    after, _ = extraction_rate(mails)
+    figures["extract"] = (before + after) / 2
+    figures["extract drift"] = (after - before) / before * 100
+    for name in databases:
+        figures[f"ratio {name}"] = figures[f"run {name}"] / figures["extract"]
+        figures[f"ratio cli {name}"] = figures[f"run {name}"] / figures["extract_cli"]
+        figures[f"ratio warm {name}"] = figures[f"warm {name}"] / figures["extract"]
+    figures["ratio tokenise"] = figures["extract"] / figures["tokenise"]
+    figures["rss growth"] = (figures["rss SQLite"] - figures["rss small"]) / figures["rss small"] * 100
+    return figures
+
+
+def report(rounds: list[dict[str, float]], n: int, small: int) -> None:
+    """Each figure as it was measured, or over several rounds as its median with the range."""
+    def shown(key: str, spec: str = ".0f") -> str:
+        values = sorted(r[key] for r in rounds)
+        median = statistics.median(values)
+        if len(values) == 1:
+            return format(median, spec)
+        return f"{median:{spec}} ({values[0]:{spec}}–{values[-1]:{spec}})"
+
+    databases = [name for name in ("SQLite", "PostgreSQL") if f"run {name}" in rounds[0]]
+    print(f"{'messages per second':48s} {'median (range)' if len(rounds) > 1 else ''}")
+    print(f"{'  bare imapclient fetch (transfer)':48s} {shown('fetch')}")
+    print(f"{'  extraction alone, in memory (parsing)':48s} {shown('extract')}   "
+          f"(drift from before to after the runs: {shown('extract drift', '+.0f')} %)")
+    floor = '  spacy.blank("da") tokenisation (floor)'
+    print(f"{floor:48s} {shown('tokenise')}")
+    print(f"{'  kontakt extract --json, start-up included':48s} {shown('extract_cli')}")
+    for name in databases:
+        print(f"{'  kontakt run -> ' + name + ', start-up included':48s} {shown('run ' + name)}")
+        print(f"{'  the same run in-process, start-up paid':48s} {shown('warm ' + name)}")
+    print("ratios")
+    for name in databases:
+        print(f"{'  pipeline / extraction alone, ' + name:48s} {shown('ratio ' + name, '.2f')}   "
+              f"in-process {shown('ratio warm ' + name, '.2f')}")
+        print(f"{'  kontakt run / kontakt extract, ' + name:48s} {shown('ratio cli ' + name, '.2f')}")
+    print(f"{'  extraction / tokenisation':48s} {shown('ratio tokenise', '.2f')}")
+    print("no new mail, start-up included: "
+          + "; ".join(f"{name} {shown('noop ' + name, '.2f')} s" for name in databases))
+    print(f"peak RSS of kontakt run: N={small}: {shown('rss small')} MB, N={n}: {shown('rss SQLite')} MB "
+          f"({shown('rss growth', '+.0f')} %) on SQLite"
+          + (f"; PostgreSQL {shown('rss PostgreSQL')} MB" if "PostgreSQL" in databases else ""))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=5000)
@@ -201,6 +278,7 @@ def main() -> None:
     ap.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus" / "dev")
     ap.add_argument("--no-postgres", action="store_true")
     ap.add_argument("--shared-core", action="store_true", help="run Dovecot and PostgreSQL on kontakt's core")
+    ap.add_argument("--repeat", type=int, default=1, help="measure everything this many times; print median and range")
     args = ap.parse_args()
     kontakt_core, server_core = cores(args.shared_core)
     mails = messages(args.corpus, args.n)
@@ -224,67 +302,20 @@ def main() -> None:
         small.add_many(mails[: args.small])
         print(f"loading Dovecot (Maildir writes): {time.perf_counter() - start:.1f} s")
 
-        count, seconds = bare_fetch(server)
-        fetch_rate = count / seconds
-
         from kontakt.warmup import load_extractor
 
         load_extractor()  # as the pipeline does: spaCy loaded, the start-up heap frozen
-        extract_before, texts = extraction_rate(mails)
-
-        import spacy
-
-        blank = spacy.blank("da")
-        start = time.perf_counter()
-        for text in texts:
-            blank(text)
-        token_rate = len(texts) / (time.perf_counter() - start)
-
         folder = work / "mail"  # the same mails as files, for `kontakt extract` (start-up paid like a run's)
         folder.mkdir()
         for i, raw in enumerate(mails):
             (folder / f"{i:06d}.eml").write_bytes(raw)
-        extract_cli, _, extract_cli_status = timed_child(taskset + KONTAKT + ["extract", "--json", str(folder)],
-                                                         dict(os.environ, PYTHONPATH=str(ROOT)))
-        sqlite = pipeline(f"sqlite:///{work / 'bench.db'}", server, work, taskset, "sqlite")
-        small_run = pipeline(f"sqlite:///{work / 'small.db'}", small, work, taskset, "small")
-        warm = {"SQLite": in_process(f"sqlite:///{work / 'warm.db'}", server, work, "warm-sqlite")}
-        postgres = None
-        if pg is not None:
-            postgres = pipeline(pg.create_database("bench"), server, work, taskset, "postgres")
-            warm["PostgreSQL"] = in_process(pg.create_database("warm"), server, work, "warm-postgres")
-        extract_after, _ = extraction_rate(mails)
-        extract_rate = (extract_before + extract_after) / 2
-
+        rounds = []
+        for round_ in range(args.repeat):
+            rounds.append(one_round(round_, mails, folder, server, small, pg, work, taskset))
+            print(f"round {round_ + 1} of {args.repeat} done", file=sys.stderr, flush=True)
         print()
-        print(f"what the SQLite run stored: {outcomes(work / 'bench.db')}")
-        print(f"{'step':44s} {'msgs/s':>8s}")
-        print(f"{'bare imapclient fetch (transfer)':44s} {fetch_rate:8.0f}")
-        print(f"{'extraction alone, in memory (parsing)':44s} {extract_rate:8.0f}   "
-              f"(before the runs {extract_before:.0f}, after {extract_after:.0f})")
-        floor = 'spacy.blank("da") tokenisation (floor)'
-        print(f"{floor:44s} {token_rate:8.0f}")
-        rows = [("kontakt run -> SQLite", sqlite)] + ([("kontakt run -> PostgreSQL", postgres)] if postgres else [])
-        for label, r in rows:
-            rate = args.n / r["wall"]
-            print(f"{label + ' (incl. start-up)':44s} {rate:8.0f}   peak RSS {r['rss']:.0f} MB"
-                  f"{'' if r['status'] == 0 else '   FAILED'}")
-        print(f"{'kontakt extract --json (incl. start-up)':44s} {args.n / extract_cli:8.0f}"
-              f"{'' if extract_cli_status == 0 else '   FAILED'}")
-        print()
-        for label, r in rows:
-            database = label.split("-> ")[1]
-            print(f"pipeline / extraction alone ({database}): {args.n / r['wall'] / extract_rate:.2f}; "
-                  f"kontakt run / kontakt extract, both with start-up: {extract_cli / r['wall']:.2f}")
-        for label, seconds in warm.items():
-            print(f"pipeline / extraction alone ({label}, in-process, no start-up): "
-                  f"{args.n / seconds / extract_rate:.2f}")
-        print(f"extraction / tokenisation: {extract_rate / token_rate:.2f}")
-        print(f"no-new-mail run (SQLite, incl. start-up): {sqlite['noop']:.2f} s"
-              + (f"; PostgreSQL: {postgres['noop']:.2f} s" if postgres else ""))
-        growth = (sqlite["rss"] - small_run["rss"]) / small_run["rss"] * 100
-        print(f"peak RSS: N={args.small}: {small_run['rss']:.0f} MB, N={args.n}: {sqlite['rss']:.0f} MB "
-              f"({growth:+.0f} %)")
+        print(f"what the SQLite run stored: {outcomes(work / 'sqlite-0.db')}")
+        report(rounds, args.n, args.small)
     finally:
         for running in servers:
             if isinstance(running, dv.Dovecot):
