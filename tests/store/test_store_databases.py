@@ -121,6 +121,39 @@ def test_the_same_bytes_twice_in_one_batch_are_stored_once(database_url):
         assert len(s.exec(select(Message)).all()) == 2
 
 
+def test_bulk_writes_keep_every_byte_and_character(database_url):
+    """A batch is written by COPY on PostgreSQL and executemany elsewhere: text with COPY's own
+    delimiters and escapes (tab, newline, backslash, a literal \\N), every byte value, JSON and NULLs
+    come back exactly as they went in, and left-out columns get their defaults."""
+    engine = open_engine(database_url)
+    ensure_schema(engine)
+    raw = bytes(range(256)) * 3 + b"\\N\t\\."
+    awkward = 'Tab\there, line\nbreak, back\\slash, \\N, "quoted", \\., æøå'
+    event = Event(title=awkward, start="2026-10-27T09:00", place=None, registration=awkward,
+                  confidence={"title": 0.5}, evidence={"title": awkward, "place": None})
+    parsed = ParsedMail(message_id="<bulk@t>", subject=awkward, sender="A <a@t.example>", sender_address="a@t.example",
+                        date=None, in_reply_to=None, references=[], kind=MailKind.EVENT, events=[event, event], text="")
+    with session_scope(engine) as s:
+        (message, is_new), = repo.keep_raw_many(s, [("1", raw)], source="test")
+        with repo.deferred_commits(s) as batch:
+            repo.record_parsed(s, message, parsed, timezone="Europe/Copenhagen")
+        written = [(d.values["event_index"], d.values["id"]) for d in batch.written]
+    assert is_new
+    with session_scope(engine) as s:
+        message = s.exec(select(Message)).one()
+        assert message.raw == raw and message.size == len(raw) and message.status == MessageStatus.QUEUED
+        assert message.subject == awkward and message.received_at.tzinfo is not None
+        drafts = s.exec(select(Draft).order_by(Draft.event_index)).all()
+        assert [(d.event_index, d.id) for d in drafts] == written and len(written) == 2
+        for draft in drafts:
+            assert draft.title == draft.registration == awkward and draft.place is None
+            assert draft.evidence == {"title": awkward, "place": None} and draft.confidence == {"title": 0.5}
+            assert draft.sequence == 0 and draft.published is None and draft.created_at.tzinfo is not None
+            (created,) = repo.history(s, draft.id)
+            assert created.action == "created" and created.changes["title"] == [None, awkward]
+        assert repo.seen_refs(s, "test") == {"1"}
+
+
 @pytest.mark.postgres
 def test_two_workers_on_postgresql_take_each_message_once(postgres, tmp_path):
     url = postgres.create_database("kontakt_workers")
