@@ -122,9 +122,9 @@ def test_the_same_bytes_twice_in_one_batch_are_stored_once(database_url):
 
 
 def test_bulk_writes_keep_every_byte_and_character(database_url):
-    """A batch is written by COPY on PostgreSQL and executemany elsewhere: text with COPY's own
-    delimiters and escapes (tab, newline, backslash, a literal \\N), every byte value, JSON and NULLs
-    come back exactly as they went in, and left-out columns get their defaults."""
+    """A batch is written by bulk statements, the drafts' ids read back by (message, event index): each
+    draft gets its own id and history, awkward text (tab, newline, backslash, a literal \\N), every byte
+    value, JSON and NULLs come back exactly as they went in, and left-out columns get their defaults."""
     engine = open_engine(database_url)
     ensure_schema(engine)
     raw = bytes(range(256)) * 3 + b"\\N\t\\."
