@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The whole pipeline at volume, against a Dovecot started for the benchmark.
 
-    python bench/ingest.py [--n 5000] [--small 1000] [--corpus ../shared/corpus/dev] [--no-postgres] [--shared-core]
+    python bench/ingest.py [--n 5000] [--small 1000] [--repeat 1] [--probe 1000] [--corpus ../shared/corpus/dev]
+                           [--no-postgres] [--shared-core]
 
 Measures, on the same N messages (the dev corpus cycled, each copy with its own
 Message-ID, and from the second round on its titles marked with the round, so
