@@ -219,7 +219,7 @@ def one_round(round_: int, mails: list[bytes], folder: Path, server: dv.Dovecot,
     figures: dict[str, float] = {}
     count, seconds = bare_fetch(server)
     figures["fetch"] = count / seconds
-    rate, texts = extraction_rate(sample)
+    first, texts = extraction_rate(sample)
     import spacy
 
     blank = spacy.blank("da")
@@ -227,7 +227,7 @@ def one_round(round_: int, mails: list[bytes], folder: Path, server: dv.Dovecot,
     for text in texts:
         blank(text)
     figures["tokenise"] = len(texts) / (time.perf_counter() - start)
-    probes = [rate]
+    probes = [first]
 
     def measured(key: str, rate: float) -> None:
         """The run's rate, then extraction alone again: the ratio against the two beside it."""
@@ -334,7 +334,7 @@ def main() -> None:
             (folder / f"{i:06d}.eml").write_bytes(raw)
         rounds = []
         for round_ in range(args.repeat):
-            rounds.append(one_round(round_, mails, folder, server, small, pg, work, taskset, min(args.probe, args.n)))
+            rounds.append(one_round(round_, mails, folder, server, small, pg, work, taskset, args.probe))
             print(f"round {round_ + 1} of {args.repeat} done", file=sys.stderr, flush=True)
         print()
         print(f"what the SQLite run stored: {outcomes(work / 'sqlite-0.db')}")
