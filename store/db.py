@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -20,7 +21,11 @@ def open_engine(url: str) -> Engine:
             engine = sa.create_engine(url, connect_args={"timeout": 30})
             sa.event.listen(engine, "connect", _sqlite_pragmas)
         else:
-            engine = sa.create_engine(url, pool_pre_ping=True)
+            # no server-side prepared statements: PostgreSQL would keep the plan it made for a table that
+            # was small when a statement was first repeated, and a first import grows the ledger from 0
+            # (a scan of the whole ledger per batch, quadratic in the mailbox, until autovacuum analyses)
+            psycopg = sa.engine.make_url(url).get_driver_name() == "psycopg"
+            engine = sa.create_engine(url, pool_pre_ping=True, connect_args={"prepare_threshold": None} if psycopg else {})
     except (sa.exc.ArgumentError, ImportError) as exc:
         raise StoreError(f"cannot use database URL {_safe(url)}: {exc}") from exc
     return engine
@@ -42,6 +47,13 @@ def _safe(url: str) -> str:
         return sa.engine.make_url(url).render_as_string(hide_password=True)
     except sa.exc.ArgumentError:
         return "(unreadable URL)"
+
+
+def insert_skipping_existing(session: Session, table: sa.Table, *key: str) -> sa.Insert:
+    """INSERT that leaves out rows whose `key` (a unique constraint) is already stored, on the session's
+    database (`ON CONFLICT DO NOTHING`, which both SQLite and PostgreSQL speak, each in its dialect)."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(table).on_conflict_do_nothing(index_elements=list(key))
 
 
 @contextmanager

@@ -21,6 +21,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from parsers.model import EVENT_FIELDS, Event, ParsedMail
+from store.db import insert_skipping_existing
 from store.errors import Conflict, NotFound
 from store.models import Draft, DraftChange, DraftStatus, Message, MessageStatus, SeenMail, utcnow
 
@@ -181,8 +182,6 @@ def keep_raw_many(session: Session, items: list[tuple[str, bytes]], *, source: s
     """
     digests = [sha256(raw) for _, raw in items]
     stored = {m.sha256: m for m in session.exec(select(Message).where(col(Message.sha256).in_(set(digests))))}
-    seen = set(session.exec(select(SeenMail.ref).where(SeenMail.source == source,
-                                                       col(SeenMail.ref).in_([ref for ref, _ in items]))))
     fresh: dict[str, dict[str, Any]] = {}
     for (ref, raw), digest in zip(items, digests):
         if digest not in stored and digest not in fresh:
@@ -194,14 +193,14 @@ def keep_raw_many(session: Session, items: list[tuple[str, bytes]], *, source: s
                                     .where(col(Message.sha256).in_(list(fresh)))):
             set_committed_value(message, "raw", fresh[message.sha256]["raw"])
             stored[message.sha256] = message
-    ledger = []
+    # the ledger, keyed by (source, ref): an item noted already (by an earlier or a concurrent run) stays as it was
+    ledger: dict[str, dict[str, Any]] = {}
     for (ref, _), digest in zip(items, digests):
-        if ref not in seen:
-            seen.add(ref)
-            ledger.append({"source": source, "ref": ref, "message_pk": stored[digest].id, "seen_at": utcnow(),
-                           "action_done": False})
+        ledger.setdefault(ref, {"source": source, "ref": ref, "message_pk": stored[digest].id, "seen_at": utcnow(),
+                                "action_done": False})
     if ledger:
-        session.execute(insert(SeenMail), ledger)
+        session.execute(insert_skipping_existing(session, SeenMail.__table__, "source", "ref"),  # type: ignore[attr-defined]
+                        list(ledger.values()))
     session.commit()
     results = []
     for digest in digests:  # a copy delivered twice in one batch is new only the first time

@@ -121,6 +121,28 @@ def test_the_same_bytes_twice_in_one_batch_are_stored_once(database_url):
         assert len(s.exec(select(Message)).all()) == 2
 
 
+def test_the_ledger_notes_each_item_once_and_marks_only_what_it_is_told(database_url):
+    """An item already in the ledger (a rerun, another worker) is left as it was, not a failed batch;
+    the follow-up is marked item by item, in its own source only."""
+    engine = open_engine(database_url)
+    ensure_schema(engine)
+    from store import SeenMail
+
+    with session_scope(engine) as s:
+        (first, _), = repo.keep_raw_many(s, [("INBOX/7/1", b"first")], source="imap://a")
+        repo.keep_raw_many(s, [("INBOX/7/1", b"first")], source="imap://b")
+        kept = repo.keep_raw_many(s, [("INBOX/7/1", b"other bytes, same item"), ("INBOX/7/2", b"second")],
+                                  source="imap://a")
+        assert [is_new for _, is_new in kept] == [True, True]  # the bytes are new; the item was not
+        repo.mark_actions_done(s, "imap://a", ["INBOX/7/1", "INBOX/7/not-there"])
+        repo.mark_actions_done(s, "imap://a", [])
+    with session_scope(engine) as s:
+        ledger = {(row.source, row.ref): (row.message_pk, row.action_done) for row in s.exec(select(SeenMail))}
+        assert repo.pending_actions(s, "imap://a") == ["INBOX/7/2"]
+    assert ledger == {("imap://a", "INBOX/7/1"): (first.id, True), ("imap://b", "INBOX/7/1"): (first.id, False),
+                      ("imap://a", "INBOX/7/2"): (kept[1][0].id, False)}
+
+
 def test_bulk_writes_keep_every_byte_and_character(database_url):
     """A batch is written by bulk statements, the drafts' ids read back by (message, event index): each
     draft gets its own id and history, awkward text (tab, newline, backslash, a literal \\N), every byte
@@ -152,6 +174,18 @@ def test_bulk_writes_keep_every_byte_and_character(database_url):
             (created,) = repo.history(s, draft.id)
             assert created.action == "created" and created.changes["title"] == [None, awkward]
         assert repo.seen_refs(s, "test") == {"1"}
+
+
+@pytest.mark.postgres
+def test_postgresql_plans_each_statement_for_the_tables_as_they_are(postgres):
+    """No server-side prepared statements: a plan PostgreSQL keeps for a repeated statement is the one it
+    made when the table was small, and a first import grows the ledger from nothing in one connection."""
+    engine = open_engine(postgres.create_database("kontakt_plans"))
+    ensure_schema(engine)
+    with engine.connect() as connection:
+        for _ in range(20):  # psycopg prepares a statement from its sixth use, unless told not to
+            connection.execute(sa.text("SELECT count(*) FROM seenmail WHERE source = :source"), {"source": "x"})
+        assert connection.execute(sa.text("SELECT count(*) FROM pg_prepared_statements")).scalar() == 0
 
 
 @pytest.mark.postgres
