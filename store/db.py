@@ -21,11 +21,7 @@ def open_engine(url: str) -> Engine:
             engine = sa.create_engine(url, connect_args={"timeout": 30})
             sa.event.listen(engine, "connect", _sqlite_pragmas)
         else:
-            # no server-side prepared statements: PostgreSQL would keep the plan it made for a table that
-            # was small when a statement was first repeated, and a first import grows the ledger from 0
-            # (a scan of the whole ledger per batch, quadratic in the mailbox, until autovacuum analyses)
-            psycopg = sa.engine.make_url(url).get_driver_name() == "psycopg"
-            engine = sa.create_engine(url, pool_pre_ping=True, connect_args={"prepare_threshold": None} if psycopg else {})
+            engine = sa.create_engine(url, pool_pre_ping=True)
     except (sa.exc.ArgumentError, ImportError) as exc:
         raise StoreError(f"cannot use database URL {_safe(url)}: {exc}") from exc
     return engine
