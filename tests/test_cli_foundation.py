@@ -238,3 +238,43 @@ def test_a_mail_whose_drafts_cannot_be_stored_fails_alone_and_its_batch_goes_thr
         assert len(s.exec(select(Draft)).all()) == 1
         failed = s.exec(select(Message).where(Message.source_ref == "02-odense.eml")).one()
         assert "simulated storage fault" in failed.error
+
+
+def test_a_run_stopped_while_reading_stops_its_keeper_and_the_next_run_loses_nothing(tmp_path, inbox, monkeypatch):
+    """Ctrl-C while a mail is being read: the keeper thread (which by then has kept the next batch) stops
+    too, and the next run reads what was kept but not read; every event is queued once."""
+    import threading
+
+    from sqlmodel import select
+
+    import parsers
+    from kontakt.pipeline import open_store, run_once
+    from kontakt.settings import load_settings
+    from store import Draft, Message, MessageStatus, session_scope
+
+    config = tmp_path / "batches-of-one.toml"
+    config.write_text('[mailbox]\nsource = "folder:inbox"\nbatch_size = 1\n[database]\nurl = "sqlite:///k.db"\n')
+    settings = load_settings(config)
+    real = parsers.extract
+
+    def interrupted(raw, **kw):
+        if b"Odense" in raw:
+            raise KeyboardInterrupt
+        return real(raw, **kw)
+
+    monkeypatch.setattr(parsers, "extract", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run_once(settings)
+    assert not [t for t in threading.enumerate() if t.name == "kontakt-keeper"]
+    with session_scope(open_store(settings)) as s:
+        statuses = {m.source_ref: m.status for m in s.exec(select(Message)).all()}
+    assert statuses["01-vejle.eml"] == MessageStatus.QUEUED and statuses["02-odense.eml"] == MessageStatus.RECEIVED
+
+    monkeypatch.setattr(parsers, "extract", real)
+    run_once(settings)
+    with session_scope(open_store(settings)) as s:
+        statuses = {m.source_ref: m.status for m in s.exec(select(Message)).all()}
+        titles = sorted(d.title for d in s.exec(select(Draft)).all())
+    assert statuses == {"01-vejle.eml": MessageStatus.QUEUED, "02-odense.eml": MessageStatus.QUEUED,
+                        "03-autosvar.eml": MessageStatus.NOT_EVENT}
+    assert titles == ["Ledelse i forandring – morgenmøde", "Tillid og styring – debatmøde"]
