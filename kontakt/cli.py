@@ -44,6 +44,9 @@ class KontaktGroup(click.Group):
 @click.version_option(package_name="kontakt")
 def main() -> None:
     """Ledelsesugen's event intake: mail in, drafts for review, programme out."""
+    from kontakt.warmup import quiet_start_up
+
+    quiet_start_up()  # before the commands import their libraries
 
 
 @main.command()

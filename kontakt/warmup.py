@@ -6,12 +6,30 @@ collector would scan all of it again at every full collection, and reading mail
 allocates enough to trigger one every few dozen messages: in a run of thousands of
 mails that was 3-6 % of the time. `gc.freeze()` after a collection moves what is
 alive then out of the collector's sight; it is still freed by reference counting.
+
+While that heap is being built, collecting is wasted work too: the command line
+raises the collector's thresholds for its start-up (`quiet_start_up`), and
+`load_extractor` puts them back once the heap is frozen (a command that never reads
+mail keeps the high thresholds: it still collects, only less often).
 """
 
 from __future__ import annotations
 
 import gc
 from functools import lru_cache
+
+START_UP_THRESHOLDS = (100_000, 50, 50)  # Python's own are (700, 10, 10)
+_usual_thresholds: tuple[int, ...] | None = None
+
+
+def quiet_start_up() -> None:
+    """Collect rarely until `load_extractor` has frozen the start-up heap (saves about 0.15 s)."""
+    global _usual_thresholds
+    if gc.get_freeze_count():  # frozen already: this process is past its start-up
+        return
+    if _usual_thresholds is None:
+        _usual_thresholds = gc.get_threshold()
+    gc.set_threshold(*START_UP_THRESHOLDS)
 
 
 @lru_cache(maxsize=1)
@@ -22,3 +40,5 @@ def load_extractor() -> None:
     build_nlp()
     gc.collect()  # what is garbage now is freed, not frozen
     gc.freeze()
+    if _usual_thresholds is not None:
+        gc.set_threshold(*_usual_thresholds)

@@ -278,3 +278,23 @@ def test_a_run_stopped_while_reading_stops_its_keeper_and_the_next_run_loses_not
     assert statuses == {"01-vejle.eml": MessageStatus.QUEUED, "02-odense.eml": MessageStatus.QUEUED,
                         "03-autosvar.eml": MessageStatus.NOT_EVENT}
     assert titles == ["Ledelse i forandring – morgenmøde", "Tillid og styring – debatmøde"]
+
+
+def test_start_up_collects_rarely_until_the_extractor_is_loaded_and_frozen():
+    import gc
+
+    from kontakt import warmup
+
+    usual = (700, 10, 10)
+    gc.unfreeze()  # as a new process: whatever earlier tests loaded is not frozen
+    gc.set_threshold(*usual)
+    try:
+        warmup.quiet_start_up()
+        assert gc.get_threshold() == warmup.START_UP_THRESHOLDS != usual
+        warmup.load_extractor.cache_clear()
+        warmup.load_extractor()
+        assert gc.get_threshold() == usual and gc.get_freeze_count() > 0
+        warmup.quiet_start_up()  # past start-up (the scheduler's later runs, a test's second command): no effect
+        assert gc.get_threshold() == usual
+    finally:
+        gc.set_threshold(*usual)
