@@ -4,16 +4,11 @@ The order is the safety: each raw message is committed before it is read, its
 drafts are committed before the mailbox action runs, and a message left
 half-done by a crash is read again on the next pass (up to a limit, so one
 message that kills the reader cannot stall the queue forever).
-
-Reading is the work; the rest is waiting on the mailbox and the database. So
-new mail is read in the calling thread while a keeper thread fetches and keeps
-the next batch and stores the last one (`_Keeper`); the order holds per batch.
 """
 
 from __future__ import annotations
 
 import logging
-import queue
 import signal
 import threading
 import traceback
@@ -139,110 +134,32 @@ def _take_in(session: Session, mailbox: Mailbox, settings: Settings, report: Run
     known = threads.KnownMail.load(session)
     for message in repo.unread_messages(session, MAX_PARSE_ATTEMPTS):
         repo.start_attempt(session, message)
-        known = _store_alone(session, message, _read(message.id, message.raw or b"", settings), settings, report, known)
+        known = _store_alone(session, message, None, settings, report, known)
     _follow_up(session, mailbox, repo.pending_actions(session, mailbox.source))
-    keeper = _Keeper(session, mailbox, settings, report, progress, known)
-    keeper.start()
-    try:  # this thread reads; the keeper waits on the mailbox and the database meanwhile
-        while (items := keeper.to_read.get()) is not None:
-            keeper.readings.put([_read(pk, raw, settings) for pk, raw in items])
-    finally:
-        keeper.readings.put(None)  # if this thread stopped early, the keeper stops at its next hand-over
-        keeper.join()
-    if keeper.failure is not None:
-        raise keeper.failure
-
-
-class Reading(NamedTuple):
-    """What reading one stored message gave: the parsed mail, or why it could not be read."""
-
-    parsed: parsers.ParsedMail | None
-    error: str | None = None
-
-
-@dataclass
-class _KeptBatch:
-    mails: list[RawMail]
-    fresh: list[tuple[Message, RawMail]]  # the batch's new messages, committed, to be read
-
-    @property
-    def to_read(self) -> list[tuple[int, bytes]]:
-        """What the reader gets: plain values, never the ORM objects this thread's session owns."""
-        return [(message.id, mail.raw) for message, mail in self.fresh if not mail.truncated]
-
-
-class _Keeper(threading.Thread):
-    """New mail, batch by batch: fetched and its raws kept (committed) before the batch is handed to the
-    reader, its drafts queued and committed once read, then its mailbox action. Batch k+1 is fetched and
-    kept while the reader reads batch k, and batch k is stored while it reads batch k+1, so waiting on
-    the mailbox and the database overlaps with reading. Batches are stored in the order they came (a
-    reply finds the drafts of the mail it answers). Only this thread uses the session and the mailbox."""
-
-    def __init__(self, session: Session, mailbox: Mailbox, settings: Settings, report: RunReport,
-                 progress: Callable[[int], None] | None, known: threads.KnownMail) -> None:
-        super().__init__(name="kontakt-keeper", daemon=True)
-        self.session, self.mailbox, self.settings, self.report = session, mailbox, settings, report
-        self.progress, self.known = progress, known
-        self.to_read: queue.Queue[list[tuple[int, bytes]] | None] = queue.Queue()
-        self.readings: queue.Queue[list[Reading] | None] = queue.Queue()
-        self.failure: BaseException | None = None
-
-    def run(self) -> None:
-        try:
-            mails = self.mailbox.fetch_new(repo.seen_refs(self.session, self.mailbox.source))
-            batches = _batches(mails, self.settings.mailbox.batch_size)
-            current = self._keep(next(batches, None))
-            if current is not None:
-                self.to_read.put(current.to_read)
-            while current is not None:
-                upcoming = self._keep(next(batches, None))
-                readings = self.readings.get()
-                if readings is None:  # the reader stopped
-                    return
-                if upcoming is not None:
-                    self.to_read.put(upcoming.to_read)
-                self._store(current, readings)
-                current = upcoming
-        except BaseException as exc:  # raised again in the reader's thread
-            self.failure = exc
-        finally:
-            self.to_read.put(None)
-
-    def _keep(self, batch: list[RawMail] | None) -> _KeptBatch | None:
-        """Every raw message of the batch committed before any of them is read (a new message counts
-        its read attempt when stored: see repo.keep_raw_many)."""
-        if batch is None:
-            return None
-        kept = repo.keep_raw_many(self.session, [(mail.ref, mail.raw) for mail in batch], source=self.mailbox.source)
-        self.report.fetched += len(batch)
+    mails = mailbox.fetch_new(repo.seen_refs(session, mailbox.source))
+    for batch in _batches(mails, settings.mailbox.batch_size):
+        # 1. every raw message of the batch is committed before any of them is read
+        # (a new message counts its read attempt when stored: see repo.keep_raw_many)
+        kept = repo.keep_raw_many(session, [(mail.ref, mail.raw) for mail in batch], source=mailbox.source)
+        report.fetched += len(batch)
         fresh = [(message, mail) for mail, (message, is_new) in zip(batch, kept) if is_new]
-        self.report.new_messages += len(fresh)
-        return _KeptBatch(batch, fresh)
-
-    def _store(self, batch: _KeptBatch, readings: list[Reading]) -> None:
-        """The batch's drafts queued in one commit (or mail by mail if that fails), then its mailbox action
-        (an over-size mail stays where it is)."""
-        read = iter(readings)
-        limit = self.settings.mailbox.max_message_bytes
-        items = [(message, Reading(None, f"the message is {mail.size:,} bytes, over the limit of {limit:,} "
-                                         "([mailbox] max_message_bytes); only its start is kept and it is left "
-                                         "in the mailbox") if mail.truncated else next(read))
-                 for message, mail in batch.fresh]
-        session = self.session
+        report.new_messages += len(fresh)
+        # 2. read them and queue their drafts: one commit for the batch, or mail by mail if that fails
         try:
-            _store_together(session, items, self.settings, self.report, self.known)
+            _store_together(session, fresh, settings, report, known)
         except Exception:
             session.rollback()
             log.warning("a batch could not be stored in one go; storing its mails one by one")
-            self.known = threads.KnownMail.load(session)  # what the failed batch remembered was rolled back
-            for message, reading in items:
+            known = threads.KnownMail.load(session)  # what the failed batch remembered was rolled back
+            for message, mail in fresh:
                 session.refresh(message)
                 if message.status == MessageStatus.RECEIVED:
-                    self.known = _store_alone(session, message, reading, self.settings, self.report, self.known)
-        _follow_up(session, self.mailbox, [mail.ref for mail in batch.mails if not mail.truncated],
-                   not_wanted=[mail.ref for mail in batch.mails if mail.truncated])
-        if self.progress:
-            self.progress(len(batch.mails))
+                    known = _store_alone(session, message, mail, settings, report, known)
+        # 3. only now the mailbox action, for the batch at once (an over-size mail stays where it is)
+        _follow_up(session, mailbox, [mail.ref for mail in batch if not mail.truncated],
+                   not_wanted=[mail.ref for mail in batch if mail.truncated])
+        if progress:
+            progress(len(batch))
 
 
 def _follow_up(session: Session, mailbox: Mailbox, refs: list[str], *, not_wanted: Sequence[str] = ()) -> None:
@@ -254,30 +171,31 @@ def _follow_up(session: Session, mailbox: Mailbox, refs: list[str], *, not_wante
         repo.mark_actions_done(session, mailbox.source, [*refs, *not_wanted])
 
 
-def _store_together(session: Session, items: list[tuple[Message, Reading]], settings: Settings,
+def _store_together(session: Session, items: list[tuple[Message, RawMail | None]], settings: Settings,
                     report: RunReport, known: threads.KnownMail) -> None:
-    """Queue what the messages held, or why they could not be read, in one transaction; the report
-    counts it once committed."""
+    """Read the messages and queue what they hold in one transaction; the report counts it once committed."""
     tally = RunReport()
     with repo.deferred_commits(session) as batch:
-        for message, reading in items:
-            if reading.parsed is None:
-                repo.record_failure(session, message, reading.error or "not read")
+        for message, mail in items:
+            if mail is not None and mail.truncated:
+                repo.record_failure(session, message, f"the message is {mail.size:,} bytes, over the limit of "
+                                    f"{settings.mailbox.max_message_bytes:,} ([mailbox] max_message_bytes); "
+                                    "only its start is kept and it is left in the mailbox")
                 tally.failed += 1
             else:
-                _queue(session, message, reading.parsed, settings, tally, known)
+                _read(session, message, settings, tally, known)
     report.new_drafts += tally.new_drafts
     report.updated_drafts += tally.updated_drafts
     report.failed += tally.failed
     report.drafts.extend(NewDraft(d.id, d.title, d.start, d.place, d.confidence) for d in batch.written)
 
 
-def _store_alone(session: Session, message: Message, reading: Reading, settings: Settings, report: RunReport,
+def _store_alone(session: Session, message: Message, mail: RawMail | None, settings: Settings, report: RunReport,
                  known: threads.KnownMail) -> threads.KnownMail:
     """One message in its own transaction; if what was read cannot be stored, the message keeps the error.
     Returns what the store knows after it (reloaded when the transaction was rolled back)."""
     try:
-        _store_together(session, [(message, reading)], settings, report, known)
+        _store_together(session, [(message, mail)], settings, report, known)
         return known
     except Exception as exc:
         session.rollback()
@@ -304,26 +222,34 @@ def reread_message(session: Session, message: Message, settings: Settings) -> st
     message.attempts = 0
     message.error = None
     repo.start_attempt(session, message)
-    _store_alone(session, message, _read(message.id, message.raw or b"", settings), settings, RunReport(),
-                 threads.KnownMail.load(session))
+    _store_alone(session, message, None, settings, RunReport(), threads.KnownMail.load(session))
     session.refresh(message)
     return str(message.status)
 
 
-def _read(message_pk: int, raw: bytes, settings: Settings) -> Reading:
-    """Parse one stored message, or say why it could not be read. No database: see `_Keeper`."""
+def _read(session: Session, message: Message, settings: Settings, report: RunReport,
+          known: threads.KnownMail) -> None:
+    """Parse one stored message and stage its drafts (inside `repo.deferred_commits`), or record why
+    it could not be read. A failure to store what was read propagates: the caller's transaction decides."""
     load_extractor()  # once per process, outside the time limit
     try:
         with time_limit(PARSE_TIME_LIMIT_SECONDS):
-            return Reading(parsers.extract(raw, tz=settings.timezone))
+            parsed = parsers.extract(message.raw or b"", tz=settings.timezone)
     except parsers.ParseError as exc:
-        log.warning("message %s could not be read: %s", message_pk, exc)
-        return Reading(None, str(exc))
+        repo.record_failure(session, message, str(exc))
+        report.failed += 1
+        log.warning("message %s (%s) could not be read: %s", message.id, message.message_id, exc)
+        return
     except TimeoutError:
-        return Reading(None, f"reading the message took over {PARSE_TIME_LIMIT_SECONDS} s and was stopped")
+        repo.record_failure(session, message, f"reading the message took over {PARSE_TIME_LIMIT_SECONDS} s and was stopped")
+        report.failed += 1
+        return
     except Exception as exc:  # a bug of ours must not lose the mail or stop the run
-        log.error("message %s: internal error\n%s", message_pk, traceback.format_exc())
-        return Reading(None, f"internal error while reading: {exc.__class__.__name__}: {exc}")
+        repo.record_failure(session, message, f"internal error while reading: {exc.__class__.__name__}: {exc}")
+        report.failed += 1
+        log.error("message %s: internal error\n%s", message.id, traceback.format_exc())
+        return
+    _queue(session, message, parsed, settings, report, known)
 
 
 def _queue(session: Session, message: Message, parsed: parsers.ParsedMail, settings: Settings,

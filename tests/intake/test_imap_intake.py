@@ -119,10 +119,8 @@ def test_a_move_that_failed_is_done_by_the_next_run_and_in_one_command_a_batch(s
 
     monkeypatch.setattr(MoveTo, "apply", counted)
     report = run_once(load_settings(config))
-    # what was left undone first, in one command: the first batch's move, and the second batch, kept while
-    # the first was being read, read now; then the new batch
-    assert calls[1:] == [[1, 2, 3, 4], [5]]
-    assert (report.fetched, report.new_drafts) == (1, 3)
+    assert calls[1:] == [[1, 2], [3, 4], [5]]  # what was left undone first, then the new batches
+    assert (report.fetched, report.new_drafts) == (3, 3)
     assert client.select_folder("INBOX")[b"EXISTS"] == 0
     assert client.select_folder("Behandlet")[b"EXISTS"] == 5
     assert counts(config) == (5, 5)
