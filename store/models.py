@@ -168,7 +168,7 @@ class SeenMail(SQLModel, table=True):
     """The intake ledger: every mailbox item already taken in, so it is never taken twice."""
 
     id: Optional[int] = Field(default=None, primary_key=True)
-    source: str = Field(max_length=1000, index=True)
+    source: str = Field(max_length=1000)  # looked up through the unique (source, ref) index
     ref: str = Field(max_length=1000)  # file name, or FOLDER/UIDVALIDITY/UID
     message_pk: Optional[int] = Field(default=None, foreign_key="message.id")
     seen_at: datetime = _when(nullable=False, default=utcnow)

@@ -47,6 +47,36 @@ def test_an_out_of_date_schema_is_refused_with_what_to_do(database_url):
         ensure_schema(engine)
 
 
+def test_a_database_of_the_first_schema_is_upgraded_with_its_mail_intact(database_url):
+    """0001 -> head through `upgrade`, as `kontakt db upgrade` does, with mail stored before; on PostgreSQL
+    raw mail stored from then on is compressed with lz4 (where the server offers it)."""
+    from alembic import command
+
+    from store.schema import alembic_config, current_revision, upgrade
+
+    engine = open_engine(database_url)
+    with engine.begin() as connection:
+        command.upgrade(alembic_config(connection), "0001")
+        connection.execute(sa.text("INSERT INTO message (sha256, raw, size, source, source_ref, subject, sender, "
+                                   "received_at, status, attempts) VALUES ('old', :raw, 3, 'test', 'old', '', '', "
+                                   "CURRENT_TIMESTAMP, 'received', 0)"), {"raw": b"\x00\xffx"})
+    with pytest.raises(SchemaOutOfDate):
+        ensure_schema(engine)
+    assert upgrade(engine) == ("0001", HEAD_REVISION)
+    assert current_revision(engine) == HEAD_REVISION
+    ensure_schema(engine)  # accepted now
+    with session_scope(engine) as s:
+        repo.keep_raw(s, event_mail() * 20, source="test", ref="new")  # large enough to be compressed
+        assert s.exec(select(Message).where(Message.sha256 == "old")).one().raw == b"\x00\xffx"
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as connection:
+            offered = connection.execute(sa.text("SELECT enumvals FROM pg_settings "
+                                                 "WHERE name = 'default_toast_compression'")).scalar()
+            method = connection.execute(sa.text("SELECT pg_column_compression(raw) FROM message "
+                                                "WHERE source_ref = 'new'")).scalar()
+        assert method == ("lz4" if "lz4" in offered else "pglz")
+
+
 def test_instants_come_back_aware_and_event_times_as_written(database_url, tmp_path):
     engine = open_engine(database_url)
     ensure_schema(engine)
