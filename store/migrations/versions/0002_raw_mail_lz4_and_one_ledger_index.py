@@ -38,5 +38,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table('seenmail', schema=None) as batch_op:
         batch_op.create_index('ix_seenmail_source', ['source'], unique=False)
-    if op.get_bind().dialect.name == "postgresql" and _offers_lz4(op.get_bind()):
+    bind = op.get_bind()
+    if bind.dialect.name == "postgresql" and _offers_lz4(bind):
         op.execute("ALTER TABLE message ALTER COLUMN raw SET COMPRESSION default")
