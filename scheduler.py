@@ -12,7 +12,7 @@ import logging
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from kontakt.errors import KontaktError
+from kontakt.errors import KontaktError, LockedError
 from kontakt.settings import Settings
 
 log = logging.getLogger("kontakt.schedule")
@@ -37,5 +37,7 @@ def nightly_job(settings: Settings) -> None:
         if settings.schedule.purge:
             record = purge(settings)
             log.info("purge: %s messages, %s drafts scrubbed", record.messages, record.drafts_scrubbed)
+    except LockedError as exc:  # another worker has this mailbox now: the expected case with several machines
+        log.info("scheduled run skipped: %s", exc)
     except KontaktError as exc:
         log.error("scheduled run failed: %s", exc)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta, timezone
 
 from click.testing import CliRunner
 from sqlmodel import select
 
 from kontakt.cli import main
+from kontakt.locking import pipeline_lock
 from kontakt.pipeline import open_store, run_once
 from kontakt.settings import load_settings
 from scheduler import build_scheduler, nightly_job
@@ -31,6 +33,23 @@ def test_nightly_job_records_a_scheduled_run(make_config, inbox):
     with session_scope(open_store(load_settings(config))) as s:
         run = s.exec(select(Run)).one()
         assert (run.trigger, run.outcome, run.new_drafts) == ("schedule", "ok", 2)
+
+
+def test_a_scheduled_run_that_finds_another_worker_running_is_recorded_as_skipped_not_failed(make_config, inbox,
+                                                                                               caplog):
+    settings = load_settings(make_config())
+    open_store(settings)
+    with pipeline_lock(settings), caplog.at_level(logging.INFO, logger="kontakt.schedule"):
+        nightly_job(settings)
+    (record,) = [r for r in caplog.records if r.name == "kontakt.schedule"]
+    assert record.levelno == logging.INFO and "skipped" in record.getMessage()
+    with session_scope(open_store(settings)) as s:
+        (run,) = s.exec(select(Run)).all()
+        assert (run.trigger, run.outcome, run.new_drafts) == ("schedule", "skipped", 0)
+        assert s.exec(select(Message)).all() == []
+    nightly_job(settings)  # the lock released, the next night reads the mail
+    with session_scope(open_store(settings)) as s:
+        assert [r.outcome for r in s.exec(select(Run).order_by(Run.id)).all()] == ["skipped", "ok"]
 
 
 def test_purge_deletes_old_raw_mail_and_personal_fields_but_keeps_published_events(make_config, inbox):
