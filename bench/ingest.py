@@ -187,7 +187,7 @@ def pipeline(url: str, server: dv.Dovecot, work: Path, taskset: list[str], label
     subprocess.run(KONTAKT + ["db", "upgrade", "--config", str(config)], env=env, cwd=ROOT, check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wall, rss, status = timed_child(taskset + KONTAKT + ["run", "--config", str(config)], env)
-    noop, noop_rss, noop_status = timed_child(taskset + KONTAKT + ["run", "--config", str(config)], env)
+    noop, _, noop_status = timed_child(taskset + KONTAKT + ["run", "--config", str(config)], env)
     return {"wall": wall, "rss": rss, "status": status, "noop": noop if noop_status == 0 else float("nan")}
 
 
