@@ -14,11 +14,12 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlmodel import SQLModel, select
 
+from kontakt.locking import pipeline_lock
 from kontakt.pipeline import open_store, run_once
 from kontakt.settings import settings_from_dict
 from parsers.model import Event, MailKind, ParsedMail
-from store import (Conflict, Draft, Message, MessageStatus, SchemaOutOfDate, SeenMail, ensure_schema, open_engine, repo,
-                   session_scope)
+from store import (Conflict, Draft, Message, MessageStatus, Run, SchemaOutOfDate, SeenMail, ensure_schema, open_engine,
+                   repo, session_scope)
 from store.schema import HEAD_REVISION, head_revision
 from tests.support.mail import event_mail, write_mails
 
@@ -229,3 +230,30 @@ def test_two_workers_on_postgresql_take_each_message_once(postgres, tmp_path):
         assert len(s.exec(select(Message)).all()) == 60
         assert len(s.exec(select(Draft)).all()) == 60
         assert {m.status for m in s.exec(select(Message)).all()} == {MessageStatus.QUEUED}
+
+
+@pytest.mark.postgres
+def test_on_postgresql_a_held_mailbox_stops_only_its_own_runs_and_other_mailboxes_go_on(postgres, tmp_path):
+    url = postgres.create_database("kontakt_mailboxes")
+    ensure_schema(open_engine(url))
+    configs = {}
+    for box in ("nord", "syd"):
+        inbox = write_mails(tmp_path / box, {f"{n:02}.eml": event_mail(title=f"Ledermøde {box} nummer {n}",
+                                                                       msgid=f"<{box}{n}@t.example>") for n in range(5)})
+        configs[box] = (inbox, tmp_path / f"{box}.toml")
+        configs[box][1].write_text(f'[mailbox]\nsource = "folder:{inbox}"\n[database]\nurl = "{url}"\n')
+
+    def run(box: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "kontakt.cli", "run", "--config", str(configs[box][1])], cwd=ROOT,
+                              capture_output=True, text=True, timeout=120)
+
+    with pipeline_lock(settings_for(url, configs["nord"][0])):  # a worker on another machine is reading "nord"
+        held, other = run("nord"), run("syd")
+    assert held.returncode == 1 and "another kontakt run is in progress on this mailbox" in held.stderr
+    assert other.returncode == 0, other.stderr
+    with session_scope(open_engine(url)) as s:
+        assert {m.source for m in s.exec(select(Message)).all()} == {f"folder:{configs['syd'][0]}"}
+    assert run("nord").returncode == 0
+    with session_scope(open_engine(url)) as s:
+        assert len(s.exec(select(Draft)).all()) == 10
+        assert sorted(r.outcome for r in s.exec(select(Run)).all()) == ["ok", "ok", "skipped"]
