@@ -26,6 +26,17 @@ from tests.support.mail import event_mail, write_mails
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def worker_config(path: Path, inbox: Path, url: str) -> Path:
+    """A worker's config file: mail from the folder `inbox`, into the database `url`."""
+    path.write_text(f'[mailbox]\nsource = "folder:{inbox}"\n[database]\nurl = "{url}"\n')
+    return path
+
+
+def run_command(config: Path) -> list[str]:
+    """`kontakt run --config CONFIG` as the command line of a process of its own (a worker)."""
+    return [sys.executable, "-m", "kontakt.cli", "run", "--config", str(config)]
+
+
 def settings_for(url: str, inbox: Path):
     return settings_from_dict({"mailbox": {"source": f"folder:{inbox}"}, "database": {"url": url}}, base_dir=inbox.parent)
 
@@ -213,17 +224,14 @@ def test_two_workers_on_postgresql_take_each_message_once(postgres, tmp_path):
     url = postgres.create_database("kontakt_workers")
     inbox = write_mails(tmp_path / "inbox", {f"{n:03}.eml": event_mail(title=f"Møde nummer {n} om ledelse",
                                                                         msgid=f"<w{n}@t.example>") for n in range(60)})
-    config = tmp_path / "config.toml"
-    config.write_text(f'[mailbox]\nsource = "folder:{inbox}"\n[database]\nurl = "{url}"\n')
+    config = worker_config(tmp_path / "config.toml", inbox, url)
     ensure_schema(open_engine(url))
-    procs = [subprocess.Popen([sys.executable, "-m", "kontakt.cli", "run", "--config", str(config)], cwd=ROOT,
-                              env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for _ in range(3)]
+    procs = [subprocess.Popen(run_command(config), cwd=ROOT, env=dict(os.environ), stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(3)]
     for p in procs:
         p.communicate(timeout=120)
     assert any(p.returncode == 0 for p in procs)
-    rerun = subprocess.run([sys.executable, "-m", "kontakt.cli", "run", "--config", str(config)], cwd=ROOT,
-                           capture_output=True, text=True, timeout=120)
+    rerun = subprocess.run(run_command(config), cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert rerun.returncode == 0, rerun.stderr
     engine = open_engine(url)
     with session_scope(engine) as s:
@@ -240,12 +248,10 @@ def test_on_postgresql_a_held_mailbox_stops_only_its_own_runs_and_other_mailboxe
     for box in ("nord", "syd"):
         inbox = write_mails(tmp_path / box, {f"{n:02}.eml": event_mail(title=f"Ledermøde {box} nummer {n}",
                                                                        msgid=f"<{box}{n}@t.example>") for n in range(5)})
-        configs[box] = (inbox, tmp_path / f"{box}.toml")
-        configs[box][1].write_text(f'[mailbox]\nsource = "folder:{inbox}"\n[database]\nurl = "{url}"\n')
+        configs[box] = (inbox, worker_config(tmp_path / f"{box}.toml", inbox, url))
 
     def run(box: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "kontakt.cli", "run", "--config", str(configs[box][1])], cwd=ROOT,
-                              capture_output=True, text=True, timeout=120)
+        return subprocess.run(run_command(configs[box][1]), cwd=ROOT, capture_output=True, text=True, timeout=120)
 
     with pipeline_lock(settings_for(url, configs["nord"][0])):  # a worker on another machine is reading "nord"
         held, other = run("nord"), run("syd")
