@@ -12,8 +12,8 @@ import logging
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from kontakt.errors import KontaktError, LockedError
-from kontakt.settings import Settings
+from core.errors import KontaktError, LockedError
+from core.settings import Settings
 
 log = logging.getLogger("kontakt.schedule")
 

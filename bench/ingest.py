@@ -204,7 +204,7 @@ def in_process(url: str, server: dv.Dovecot, work: Path, label: str) -> float:
     """Seconds for the same run inside this process, where imports and the spaCy pipeline are loaded:
     what intake and storage add per mail, without the start-up. The schema is installed first, untimed."""
     from kontakt.pipeline import open_store, run_once
-    from kontakt.settings import load_settings
+    from core.settings import load_settings
 
     os.environ["BENCH_IMAP_PASSWORD"] = dv.PASSWORD
     settings = load_settings(bench_config(url, server, work, label))

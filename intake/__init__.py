@@ -9,7 +9,7 @@ from __future__ import annotations
 from intake.base import Mailbox, RawMail
 from intake.errors import AuthenticationFailed, IntakeError, MailboxUnavailable
 from intake.folder import FolderMailbox, MaildirMailbox
-from kontakt.settings import MailboxSettings
+from core.settings import MailboxSettings
 
 
 def open_mailbox(settings: MailboxSettings) -> Mailbox:

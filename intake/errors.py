@@ -1,6 +1,6 @@
-"""Errors from reading a mailbox (see kontakt.errors for the whole tree)."""
+"""Errors from reading a mailbox (see core.errors for the whole tree)."""
 
-from kontakt.errors import KontaktError
+from core.errors import KontaktError
 
 
 class IntakeError(KontaktError):

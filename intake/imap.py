@@ -33,7 +33,7 @@ from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginEr
 from intake.actions import MailboxAction, action_from_setting
 from intake.base import RawMail
 from intake.errors import AuthenticationFailed, IntakeError, MailboxUnavailable
-from kontakt.settings import MailboxSettings
+from core.settings import MailboxSettings
 
 log = logging.getLogger(__name__)
 

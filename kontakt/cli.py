@@ -12,8 +12,8 @@ from typing import Any
 
 import click
 
-from kontakt.errors import KontaktError
-from kontakt.settings import DEFAULT_CONFIG, Settings, load_settings
+from core.errors import KontaktError
+from core.settings import DEFAULT_CONFIG, Settings, load_settings
 
 REVIEW_HINT = "Review them in the browser: kontakt serve  (then open http://{host}:{port}/)"
 
@@ -215,9 +215,9 @@ def serve(settings: Settings, host: str | None, port: int | None) -> None:
     """
     import uvicorn
 
-    from review.app import create_app
+    from kontakt.desk import desk_app
 
-    app = create_app(settings)
+    app = desk_app(settings)
     uvicorn.run(app, host=host or settings.review.host, port=port or settings.review.port, log_level="info",
                 proxy_headers=False)
 

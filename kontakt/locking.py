@@ -19,8 +19,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from kontakt.errors import LockedError
-from kontakt.settings import Settings
+from core.errors import LockedError
+from core.settings import Settings
 
 LOCK_NAMESPACE = 0x6B6F6E74  # "kont": keeps our advisory locks apart from other applications'
 

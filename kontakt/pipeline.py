@@ -22,9 +22,9 @@ from sqlmodel import Session
 
 import parsers
 from intake import Mailbox, RawMail, open_mailbox
-from kontakt.errors import KontaktError, LockedError
+from core.errors import KontaktError, LockedError
 from kontakt.locking import pipeline_lock
-from kontakt.settings import Settings
+from core.settings import Settings
 from kontakt.warmup import load_extractor
 from store import Message, MessageStatus, Run, ensure_schema, open_engine, repo, session_scope, threads
 from store.models import PurgeRecord, utcnow

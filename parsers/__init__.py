@@ -10,6 +10,6 @@ can survive is reported in ParsedMail.warnings instead.
 
 from parsers.errors import ParseError
 from parsers.extract import extract
-from parsers.model import EVENT_FIELDS, Attachment, Event, MailKind, ParsedMail
+from core.model import EVENT_FIELDS, Attachment, Event, MailKind, ParsedMail
 
 __all__ = ["extract", "ParseError", "ParsedMail", "Event", "Attachment", "MailKind", "EVENT_FIELDS"]

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from parsers.mime import RawAttachment, decode_bytes
-from parsers.model import Attachment
+from core.model import Attachment
 
 log = logging.getLogger(__name__)
 logging.getLogger("pypdf").setLevel(logging.ERROR)  # broken PDFs are expected; their details are not news

@@ -11,7 +11,7 @@ import json
 import re
 from pathlib import Path
 
-from parsers.model import MailKind
+from core.model import MailKind
 from parsers.mime import MimeMail
 
 _KINDS = json.loads((Path(__file__).parent / "patterns" / "kinds.json").read_text(encoding="utf-8"))

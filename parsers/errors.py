@@ -1,6 +1,6 @@
-"""Errors from reading a message (see kontakt.errors for the whole tree)."""
+"""Errors from reading a message (see core.errors for the whole tree)."""
 
-from kontakt.errors import KontaktError
+from core.errors import KontaktError
 
 
 class ParseError(KontaktError):

@@ -21,7 +21,7 @@ from parsers.clean import Body, Line, split_body
 from parsers.errors import ParseError
 from parsers.html_text import html_to_text
 from parsers.mime import read_mime
-from parsers.model import Attachment, Event, MailKind, ParsedMail
+from core.model import Attachment, Event, MailKind, ParsedMail
 from parsers.nlp import organisations
 
 DEADLINE_CUE = re.compile(r"tilmeldingsfrist|frist|senest|inden|deadline|sidste tilmelding|tilmelding.{0,40}(?:senest|inden|før)", re.IGNORECASE)

@@ -27,8 +27,8 @@ from email.utils import formatdate, getaddresses, make_msgid
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from kontakt.errors import KontaktError
-from kontakt.settings import NotifySettings, Settings, secret_from_env
+from core.errors import KontaktError
+from core.settings import NotifySettings, Settings, secret_from_env
 from store.models import Draft, DraftChange, Message, MessageStatus, Notification, Run, utcnow
 
 log = logging.getLogger(__name__)

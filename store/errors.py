@@ -1,6 +1,6 @@
-"""Errors from the database layer (see kontakt.errors for the whole tree)."""
+"""Errors from the database layer (see core.errors for the whole tree)."""
 
-from kontakt.errors import KontaktError
+from core.errors import KontaktError
 
 
 class StoreError(KontaktError):

@@ -20,7 +20,7 @@ from sqlalchemy.orm import defer
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
-from parsers.model import EVENT_FIELDS, Event, ParsedMail
+from core.model import EVENT_FIELDS, Event, ParsedMail
 from store.db import insert_skipping_existing
 from store.errors import Conflict, NotFound
 from store.models import Draft, DraftChange, DraftStatus, Message, MessageStatus, SeenMail, utcnow

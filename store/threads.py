@@ -10,7 +10,7 @@ from email.utils import parseaddr
 
 from sqlmodel import Session, col, select
 
-from parsers.model import Event, ParsedMail
+from core.model import Event, ParsedMail
 from store.models import Draft, Message, MessageStatus
 from store.repo import OPEN, PendingDraft
 

@@ -64,7 +64,7 @@ def test_malformed_message_is_stored_failed_and_others_go_through(make_config, i
     assert result.exit_code == 0, result.output
     assert len(drafts_json(config)) == 2
 
-    from kontakt.settings import load_settings
+    from core.settings import load_settings
     from kontakt.pipeline import open_store
     from store import Message, MessageStatus, session_scope
     from sqlmodel import select
@@ -165,7 +165,7 @@ def test_a_message_that_keeps_killing_the_reader_ends_failed_not_retried_forever
     from sqlmodel import select
 
     from kontakt.pipeline import MAX_PARSE_ATTEMPTS, open_store, run_once
-    from kontakt.settings import load_settings
+    from core.settings import load_settings
     from store import Message, MessageStatus, repo, session_scope
 
     config = make_config()
@@ -188,7 +188,7 @@ def test_a_draft_the_database_refuses_fails_its_mail_alone(make_config, inbox, m
     from sqlmodel import select
 
     from kontakt.pipeline import open_store, run_once
-    from kontakt.settings import load_settings
+    from core.settings import load_settings
     from store import Draft, Message, MessageStatus, repo, session_scope
 
     real = repo._write_pending
@@ -217,7 +217,7 @@ def test_a_mail_whose_drafts_cannot_be_stored_fails_alone_and_its_batch_goes_thr
     from sqlmodel import select
 
     from kontakt.pipeline import open_store, run_once
-    from kontakt.settings import load_settings
+    from core.settings import load_settings
     from store import Draft, Message, MessageStatus, repo, session_scope
 
     real = repo.record_parsed
@@ -247,7 +247,7 @@ def test_a_run_stopped_while_reading_loses_nothing_and_the_next_run_queues_each_
 
     import parsers
     from kontakt.pipeline import open_store, run_once
-    from kontakt.settings import load_settings
+    from core.settings import load_settings
     from store import Draft, Message, MessageStatus, session_scope
 
     config = tmp_path / "batches-of-one.toml"

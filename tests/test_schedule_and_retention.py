@@ -11,7 +11,7 @@ from sqlmodel import select
 from kontakt.cli import main
 from kontakt.locking import pipeline_lock
 from kontakt.pipeline import open_store, run_once
-from kontakt.settings import load_settings
+from core.settings import load_settings
 from scheduler import build_scheduler, nightly_job
 from store import Draft, DraftStatus, Message, MessageStatus, PurgeRecord, Run, repo, session_scope
 from store.retention import purge_expired

@@ -17,9 +17,9 @@ from click.testing import CliRunner
 from sqlmodel import func, select
 
 from kontakt.cli import main
-from kontakt.errors import KontaktError
+from core.errors import KontaktError
 from kontakt.pipeline import open_store, run_once
-from kontakt.settings import load_settings
+from core.settings import load_settings
 from store import Draft, Message, MessageStatus, Run, session_scope
 from tests.support import dovecot as dv
 from tests.support.mail import event_mail

@@ -19,7 +19,7 @@ from click.testing import CliRunner
 
 from kontakt.cli import main
 from kontakt.pipeline import run_once
-from kontakt.settings import load_settings
+from core.settings import load_settings
 from tests.conftest import require_binary
 from tests.support import dovecot as dv
 from tests.support.mail import event_mail

@@ -14,7 +14,7 @@ from sqlmodel import select
 
 from kontakt.cli import main
 from kontakt.pipeline import open_store, run_once
-from kontakt.settings import load_settings
+from core.settings import load_settings
 from store import Draft, DraftStatus, repo, session_scope
 from tests.support.dovecot import free_port
 from tests.support.mail import auto_reply, event_mail, write_mails

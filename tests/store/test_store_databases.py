@@ -16,8 +16,8 @@ from sqlmodel import SQLModel, select
 
 from kontakt.locking import pipeline_lock
 from kontakt.pipeline import open_store, run_once
-from kontakt.settings import settings_from_dict
-from parsers.model import Event, MailKind, ParsedMail
+from core.settings import settings_from_dict
+from core.model import Event, MailKind, ParsedMail
 from store import (Conflict, Draft, Message, MessageStatus, Run, SchemaOutOfDate, SeenMail, ensure_schema, open_engine,
                    repo, session_scope)
 from store.schema import HEAD_REVISION, head_revision

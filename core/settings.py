@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from kontakt.errors import ConfigError
+from core.errors import ConfigError
 
 DEFAULT_CONFIG = Path("config.toml")
 MAILBOX_SCHEMES = ("folder", "maildir", "imap", "imaps")
