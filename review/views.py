@@ -8,8 +8,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session, col, select
 
-from review.app import (STATUS_LABELS, ReviewError, checked_form, current_user, db, flash, needs_attention, queue,
-                        render, require_admin, reread, status_counts)
+from review.deps import STATUS_LABELS, ReviewError, checked_form, current_user, db, flash, render, require_admin
+from review.queries import needs_attention, queue, reread, status_counts
 from review.forms import check_draft
 from review.mailview import marked_text, sanitised_html
 from store import Conflict, Draft, DraftStatus, Message, MessageStatus, StoreError, User, repo
@@ -179,10 +179,10 @@ def message_page(request: Request, message_id: int, user: User = Depends(current
 async def retry_message(request: Request, message_id: int, user: User = Depends(current_user),
                         session: Session = Depends(db)) -> Response:
     await checked_form(request)
-    from kontakt.pipeline import reread_message
-
     message = _get_or_404(session, Message, message_id, "mail")
-    outcome = reread_message(session, message, request.app.state.settings)
+    if request.app.state.reread is None:
+        raise ReviewError(503, "Denne desk kan ikke læse mails igen. Kør kontakt run, eller start desken med kontakt serve.")
+    outcome = request.app.state.reread(session, message)
     flash(request, {"queued": "Mailen er læst igen, og kladderne er i køen.", "not_event": "Mailen er læst igen: "
                     "den indeholder ikke et arrangement.", "failed": "Mailen kunne stadig ikke læses."}.get(outcome, outcome))
     return RedirectResponse("/failed" if outcome == "failed" else "/", status_code=303)

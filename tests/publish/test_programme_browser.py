@@ -21,10 +21,10 @@ def test_programme_page_lists_approved_events_by_day(site):  # noqa: F811
     chromium = require_binary("/usr/bin/chromium", "Debian's chromium")
     from playwright.sync_api import sync_playwright
 
-    from review.app import create_app
+    from kontakt.desk import desk_app
 
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(desk_app(settings), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started:

@@ -10,7 +10,7 @@ import pytest
 import uvicorn
 
 from kontakt.pipeline import open_store, run_once
-from kontakt.settings import load_settings
+from core.settings import load_settings
 from store import session_scope
 from store.users import add_user
 from tests.support.dovecot import free_port
@@ -58,11 +58,11 @@ def desk(tmp_path: Path):
 @pytest.fixture
 def live_desk(desk, monkeypatch):
     """The app served by uvicorn in a thread on a free loopback port; yields its base URL."""
-    from review.app import create_app
+    from kontakt.desk import desk_app
 
     monkeypatch.setenv("KONTAKT_SECRET", "test-secret-for-signing")
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(desk), host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(desk_app(desk), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

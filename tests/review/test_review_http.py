@@ -11,13 +11,13 @@ from sqlmodel import select
 
 from kontakt.cli import main
 from kontakt.pipeline import open_store
-from review.app import create_app
+from kontakt.desk import desk_app
 from store import Draft, DraftChange, DraftStatus, session_scope
 from tests.review.conftest import PASSWORDS
 
 
 def client_for(settings) -> TestClient:
-    return TestClient(create_app(settings), base_url="http://testserver", follow_redirects=False)
+    return TestClient(desk_app(settings), base_url="http://testserver", follow_redirects=False)
 
 
 def csrf_of(html: str) -> str:
