@@ -32,7 +32,22 @@ class MailKind(StrEnum):
     BOUNCE = "bounce"
     QUESTION = "question"
     NEWSLETTER = "newsletter"
+    CANCELLATION = "cancellation"  # calls off an earlier submission ("Vi må desværre aflyse …")
     OTHER = "other"
+
+
+class Origin(StrEnum):
+    """Where in the mail a field's value was read: a reviewer is told when it is not the author's own words,
+    and a reply changes only what its own new words say."""
+
+    TEXT = "text"  # the author's own words in the body
+    QUOTE = "quote"  # an earlier mail quoted in a reply
+    FORWARDED = "forwarded"  # the body of a forwarded mail
+    SUBJECT = "subject"
+    SIGNATURE = "signature"
+    HEADER = "header"  # From, Sender, the sender's domain
+    CALENDAR = "calendar"  # an attached or inline .ics
+    ATTACHMENT = "attachment"  # a PDF or Word document
 
 
 @dataclass
@@ -50,6 +65,8 @@ class Event:
     # per field: 0..1, and the exact text (a substring of ParsedMail.text or an attachment's text)
     confidence: dict[str, float] = field(default_factory=dict)
     evidence: dict[str, str] = field(default_factory=dict)
+    origin: dict[str, str] = field(default_factory=dict)  # per field: an Origin value
+    missing: list[str] = field(default_factory=list)  # fields such a mail normally gives that this one did not
 
     def fields(self) -> dict[str, object]:
         return {name: getattr(self, name) for name in EVENT_FIELDS}
@@ -83,6 +100,9 @@ class ParsedMail:
     attachments: list[Attachment] = field(default_factory=list)
     auto_submitted: bool = False  # Auto-Submitted/auto-reply/bulk headers: never answer it
     warnings: list[str] = field(default_factory=list)  # defects noticed but survived
+    cancels: str | None = None  # kind cancellation: the Message-ID of the mail it calls off, when known
+    corrects: str | None = None  # a reply that changes an earlier submission: that mail's Message-ID
+    reply_text: str | None = None  # a reply's own new words, the quoted mail taken away (None: not a reply)
 
     @property
     def is_event_submission(self) -> bool:
@@ -96,5 +116,7 @@ class ParsedMail:
             "subject": self.subject,
             "is_event_submission": self.is_event_submission,
             "kind": str(self.kind),
+            "cancels": self.cancels,
+            "corrects": self.corrects,
             "events": [e.to_dict() for e in self.events],
         }
