@@ -48,6 +48,7 @@ class Origin(StrEnum):
     HEADER = "header"  # From, Sender, the sender's domain
     CALENDAR = "calendar"  # an attached or inline .ics
     ATTACHMENT = "attachment"  # a PDF or Word document
+    REPLY = "reply"  # a later mail in the thread, accepted by a reviewer (its evidence is in that mail)
 
 
 @dataclass
@@ -120,3 +121,32 @@ class ParsedMail:
             "corrects": self.corrects,
             "events": [e.to_dict() for e in self.events],
         }
+
+
+# ------------------------------------------------------------------ what the store keeps, as plain values
+# The store hands these to the decisions about threads, changes and copies (triage/), which know no database.
+
+DraftRef = tuple[int, int]  # (message pk, event index): names a draft, stored or staged in the current batch
+
+
+@dataclass(frozen=True)
+class KeptMessage:
+    """A message already read: what a later mail may reply to, or repeat."""
+
+    pk: int
+    message_id: str | None
+    sender_address: str | None
+    subject: str
+    thread_pk: int | None = None  # the submission it belongs to, when it is itself a reply
+    submitted: bool = False  # it queued drafts of its own
+
+
+@dataclass(frozen=True)
+class KeptDraft:
+    """An open draft (pending or approved): its current values, which a reply may propose to change."""
+
+    ref: DraftRef
+    status: str
+    fields: dict[str, object]
+    published: bool = False
+    sender_address: str | None = None

@@ -42,6 +42,12 @@ class MailboxSettings:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ReaderSettings:
+    time_limit_seconds: int = 30
+    memory_limit_mb: int = 1024
+
+
+@dataclass(frozen=True, kw_only=True)
 class DatabaseSettings:
     url: str = "sqlite:///kontakt.db"
 
@@ -86,12 +92,14 @@ class NotifySettings:
     smtp_ca_file: str = ""
     sender: str = "kontakt@ledelsesugen.dk"
     reviewers: list = field(default_factory=list)
+    max_age_days: int = 14
 
 
 @dataclass(frozen=True, kw_only=True)
 class Settings:
     timezone: str = "Europe/Copenhagen"
     mailbox: MailboxSettings = field(default_factory=MailboxSettings)
+    reader: ReaderSettings = field(default_factory=ReaderSettings)
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
@@ -112,6 +120,7 @@ class Settings:
 
 _SECTION_CLASSES = {
     "mailbox": MailboxSettings,
+    "reader": ReaderSettings,
     "database": DatabaseSettings,
     "schedule": ScheduleSettings,
     "retention": RetentionSettings,
@@ -198,6 +207,10 @@ def _validate(origin: str, s: Settings) -> None:
         raise ConfigError(f"{origin}: [notify] smtp_security must be starttls, tls or none, not {s.notify.smtp_security!r}")
     if s.retention.raw_mail_days < 1:
         raise ConfigError(f"{origin}: [retention] raw_mail_days must be at least 1")
+    if s.reader.time_limit_seconds < 1 or s.reader.memory_limit_mb < 64:
+        raise ConfigError(f"{origin}: [reader] time_limit_seconds must be at least 1 and memory_limit_mb at least 64")
+    if s.notify.max_age_days < 0:
+        raise ConfigError(f"{origin}: [notify] max_age_days must be 0 or more")
 
 
 def _resolved(s: Settings) -> Settings:
@@ -220,3 +233,20 @@ def secret_from_env(var: str, what: str) -> str:
     if not value:
         raise ConfigError(f"{what}: set the environment variable {var or '(none named)'}")
     return value
+
+
+def redacted(url: str) -> str:
+    """A source or database URL without its secret, for anything recorded or logged.
+
+    The user part may itself hold an "@" (imaps://kontakt@ledelsesugen.dk:secret@host/INBOX): the
+    host is what follows the last "@" before the path, and a password is what follows the first ":"
+    of the user part."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    authority, slash, path = rest.partition("/")
+    if "@" not in authority:
+        return url
+    userinfo, _, host = authority.rpartition("@")
+    user, colon, _ = userinfo.partition(":")
+    return f"{scheme}://{user}{':***' if colon else ''}@{host}{slash}{path}"

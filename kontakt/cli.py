@@ -16,6 +16,7 @@ from core.errors import KontaktError
 from core.settings import DEFAULT_CONFIG, Settings, load_settings
 
 REVIEW_HINT = "Review them in the browser: kontakt serve  (then open http://{host}:{port}/)"
+MESSAGE_STATUSES = ("received", "queued", "not_event", "duplicate", "failed", "purged")
 
 
 def config_option(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -72,7 +73,8 @@ def run(settings: Settings) -> None:
     if progress:
         click.echo("")
     click.echo(f"Run {report.run_id}: {report.fetched} new mail(s), {report.new_drafts} draft(s) queued, "
-               f"{report.updated_drafts} updated by replies, {report.failed} failed.")
+               f"{report.updated_drafts} change(s) proposed by replies, {report.set_aside} set aside, "
+               f"{report.failed} failed.")
     if report.drafts:
         click.echo(format_table(
             ["id", "titel", "start", "sted", "sikkerhed"],
@@ -94,24 +96,31 @@ def extract(as_json: bool, timezone: str, paths: Sequence[Path]) -> None:
 
     Example: kontakt extract --json mail.eml samples/inbox
     """
-    import parsers
-    from kontakt.warmup import load_extractor
+    from core.settings import ReaderSettings
+    from kontakt.reader import Reader
 
-    load_extractor()
-    for path in _eml_files(paths):
-        try:
-            parsed = parsers.extract(path.read_bytes(), tz=timezone)
-        except parsers.ParseError as exc:
-            row: dict[str, Any] = {"source": str(path), "message_id": None, "is_event_submission": False,
-                                   "kind": "failed", "error": str(exc), "events": []}
-        else:
-            row = parsed.to_json(source=str(path))
-        if as_json:
-            click.echo(json.dumps(row, ensure_ascii=False))
-        else:
-            click.echo(f"{path}: {row['kind']}, {len(row['events'])} event(s)")
-            for event in row["events"]:
-                click.echo(f"  {event['start']}  {event['title']}  @ {event['place']}")
+    with Reader(tz=timezone, limits=ReaderSettings()) as reader:
+        for path in _eml_files(paths):
+            try:
+                result = reader.read(path.read_bytes())
+            except OSError as exc:
+                result = None
+                error = f"the file could not be read: {exc.strerror or exc}"
+            if result is not None and result.parsed is not None:
+                row = result.parsed.to_json(source=str(path))
+            else:
+                row = {"source": str(path), "message_id": None, "is_event_submission": False,
+                       "kind": "failed", "error": result.error if result is not None else error, "events": []}
+            _print_extracted(row, as_json)
+
+
+def _print_extracted(row: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(row, ensure_ascii=False))
+        return
+    click.echo(f"{row['source']}: {row['kind']}, {len(row['events'])} event(s)" + (f": {row['error']}" if row.get("error") else ""))
+    for event in row["events"]:
+        click.echo(f"  {event['start']}  {event['title']}  @ {event['place']}")
 
 
 def _eml_files(paths: Sequence[Path]) -> list[Path]:
@@ -145,6 +154,70 @@ def drafts(settings: Settings, status: str | None, as_json: bool) -> None:
             ["id", "status", "titel", "start", "sted", "sikkerhed"],
             [[d.id, d.status, d.title, d.start, d.place, f"{overall_confidence(d.confidence):.2f}"] for d in rows],
         ))
+
+
+@main.command()
+@click.option("--kind", type=click.Choice(["event", "cancellation", "auto_reply", "bounce", "question", "newsletter",
+                                           "other"]), help="Only messages of this kind.")
+@click.option("--status", type=click.Choice(list(MESSAGE_STATUSES)), help="Only messages with this status "
+              "(not_event: set aside).")
+@click.option("--json", "as_json", is_flag=True, help="A JSON array of messages.")
+@config_option
+def messages(settings: Settings, kind: str | None, status: str | None, as_json: bool) -> None:
+    """List every stored message: its kind, status, why it was set aside, and its drafts.
+
+    Example: kontakt messages --status not_event --json
+    """
+    from kontakt.pipeline import open_store
+    from store import repo, session_scope
+
+    with session_scope(open_store(settings)) as session:
+        rows = repo.list_messages(session, kind=kind, status=status)
+        drafts = repo.drafts_of(session, [m.id for m in rows])
+        data = [repo.message_to_dict(m, drafts.get(m.id, [])) for m in rows]
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    click.echo(format_table(["id", "status", "art", "emne", "afsender", "grund", "kladder"],
+                            [[d["id"], d["status"], d["kind"], d["subject"], d["sender"], d["reason"],
+                              ",".join(map(str, d["drafts"]))] for d in data]))
+
+
+@main.command("accept-change")
+@click.argument("draft_id", type=int)
+@click.option("--field", "fields", multiple=True, help="Accept only this field of the change (repeatable).")
+@click.option("--as", "actor", default="cli", show_default=True, help="Who decides (recorded in the history).")
+@config_option
+def accept_change(settings: Settings, draft_id: int, fields: tuple[str, ...], actor: str) -> None:
+    """Accept the change a reply proposes to a draft, all of it or the named fields (as the desk does).
+
+    On a published event the change is published at once; an accepted cancellation withdraws it.
+
+    Example: kontakt accept-change 12 --field start --field end
+    """
+    from kontakt.pipeline import open_store
+    from store import repo, session_scope
+
+    with session_scope(open_store(settings)) as session:
+        draft = repo.accept_change(session, draft_id, actor=actor, fields=list(fields) or None)
+    click.echo(f"Draft {draft.id} ({draft.status}): change accepted: {draft.title} ({draft.start}).")
+
+
+@main.command("dismiss-change")
+@click.argument("draft_id", type=int)
+@click.option("--as", "actor", default="cli", show_default=True, help="Who decides (recorded in the history).")
+@config_option
+def dismiss_change(settings: Settings, draft_id: int, actor: str) -> None:
+    """Dismiss the change a reply proposes to a draft; the draft and what is published stay as they are.
+
+    Example: kontakt dismiss-change 12
+    """
+    from kontakt.pipeline import open_store
+    from store import repo, session_scope
+
+    with session_scope(open_store(settings)) as session:
+        draft = repo.dismiss_change(session, draft_id, actor=actor)
+    click.echo(f"Draft {draft.id}: the proposed change is dismissed; it stays {draft.status}.")
 
 
 @main.command()

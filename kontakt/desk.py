@@ -14,7 +14,7 @@ from store import Message
 def desk_app(settings: Settings) -> FastAPI:
     """The desk and the public pages, on the configured database, able to read stored mail again."""
 
-    def reread(session: Session, message: Message) -> str:
-        return reread_message(session, message, settings)
+    def reread(session: Session, message: Message, *, as_event: bool = False) -> str:
+        return reread_message(session, message, settings, as_event=as_event)
 
     return create_app(settings, open_store(settings), reread=reread)

@@ -8,8 +8,10 @@ earlier mail merges the change into the quoted original.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from datetime import date, datetime
 from typing import NamedTuple
 
@@ -21,7 +23,7 @@ from parsers.clean import Body, Line, split_body
 from parsers.errors import ParseError
 from parsers.html_text import html_to_text
 from parsers.mime import read_mime
-from core.model import Attachment, Event, MailKind, ParsedMail
+from core.model import Attachment, Event, MailKind, Origin, ParsedMail
 from parsers.nlp import organisations
 
 DEADLINE_CUE = re.compile(r"tilmeldingsfrist|frist|senest|inden|deadline|sidste tilmelding|tilmelding.{0,40}(?:senest|inden|før)", re.IGNORECASE)
@@ -34,8 +36,10 @@ CORRECTION = re.compile(r"rykket|rykke[rs]?\b|flyttet|flytte[rs]?\b|ændr|rettel
                         r"ny tid|ny dato|samme dag|samme tid|samme sted|holdes nu|er nu", re.IGNORECASE)
 
 
-def extract(raw: bytes, *, tz: str = "Europe/Copenhagen") -> ParsedMail:
-    """Read one message. Raises ParseError only when there is nothing readable at all."""
+def extract(raw: bytes, *, tz: str = "Europe/Copenhagen", as_event: bool = False) -> ParsedMail:
+    """Read one message. Raises ParseError only when there is nothing readable at all.
+
+    `as_event`: a reviewer has said the mail holds an event: read its events whatever its kind seems."""
     if not isinstance(raw, (bytes, bytearray)) or not bytes(raw).strip():
         raise ParseError("the message is empty")
     try:
@@ -59,22 +63,60 @@ def extract(raw: bytes, *, tz: str = "Europe/Copenhagen") -> ParsedMail:
     body = split_body(text, subject=mime.subject)
     kind = header_kind(mime)
     events: list[Event] = []
-    if kind is None:
+    own = "\n".join(ln.text for ln in body.lines if ln.role in ("body", "greeting") and not ln.forwarded)
+    if kind is None or as_event:
         events = find_events(body, attachments, mime.subject, mime.date, mime.sender_name, mime.sender_address, tz, links)
-        own = "\n".join(ln.text for ln in body.lines if ln.role in ("body", "greeting") and not ln.forwarded)
         asked = bool(events) and all(_asked(own, e.evidence.get("start")) for e in events)
-        kind = text_kind(mime.subject, own, bool(events), dates_asked=asked)
+        kind = MailKind.EVENT if as_event else text_kind(mime.subject, own, bool(events), dates_asked=asked)
+        if kind == MailKind.EVENT and _calls_off(own, body.has_quote or bool(mime.in_reply_to)):
+            kind = MailKind.CANCELLATION
         if kind != MailKind.EVENT:
             events = []
     events = sane(events)
     sources = [body.text] + [a.text for a in attachments if a.text]
     for event in events:
         anchor_evidence(event, sources)
+        event.origin = origins(event, body, mime.subject, attachments)
+    thread = mime.in_reply_to or (mime.references[-1] if mime.references else None)
     return ParsedMail(
         message_id=mime.message_id, subject=mime.subject, sender=mime.sender, sender_address=mime.sender_address,
         date=mime.date, in_reply_to=mime.in_reply_to, references=mime.references, kind=kind, events=events,
         text=body.text, html=html, attachments=attachments, auto_submitted=is_machine_mail(mime), warnings=mime.warnings,
+        cancels=thread if kind == MailKind.CANCELLATION else None,
+        corrects=thread if kind == MailKind.EVENT and events and body.has_quote else None,
+        reply_text=own if body.has_quote or mime.in_reply_to else None,
     )
+
+
+_CANCEL_WORDS = json.loads((Path(__file__).parent / "patterns" / "kinds.json").read_text(encoding="utf-8"))["cancellation_markers"]
+CANCEL = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in _CANCEL_WORDS) + r")\b", re.IGNORECASE)
+
+
+def _calls_off(own: str, is_reply: bool) -> bool:
+    """A reply whose own words call the event off ("Vi må desværre aflyse …")."""
+    return is_reply and bool(CANCEL.search(own))
+
+
+ROLE_ORIGIN = {"body": Origin.TEXT, "greeting": Origin.TEXT, "quote": Origin.QUOTE, "signature": Origin.SIGNATURE,
+               "forward_header": Origin.FORWARDED, "footer": Origin.SIGNATURE}
+
+
+def origins(event: Event, body: Body, subject: str, attachments: list[Attachment]) -> dict[str, str]:
+    """Where each field's evidence stands: the author's own lines, a quote, a forward, the subject, an attachment."""
+    out: dict[str, str] = {}
+    for name, evidence in event.evidence.items():
+        at = body.text.find(evidence) if evidence else -1
+        if at >= 0:
+            line = next((ln for ln in reversed(body.lines) if ln.start <= at), None)
+            role = ROLE_ORIGIN.get(line.role, Origin.TEXT) if line else Origin.TEXT
+            out[name] = str(Origin.FORWARDED if line is not None and line.forwarded and role == Origin.TEXT else role)
+        elif evidence and evidence in subject:
+            out[name] = str(Origin.SUBJECT)
+        else:
+            att = next((a for a in attachments if a.text and evidence and evidence in a.text), None)
+            if att is not None:
+                out[name] = str(Origin.CALENDAR if kind_of_attachment(att) == "calendar" else Origin.ATTACHMENT)
+    return out
 
 
 # ------------------------------------------------------------------ events

@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
@@ -37,8 +36,11 @@ HERE = Path(__file__).parent
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-src 'self'; "
        "connect-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'; frame-ancestors 'none'")
 
-# reads a stored message again and queues what it holds; returns the message's new status
-Reread = Callable[[Session, Message], str]
+class Reread(Protocol):
+    """Reads a stored message again and queues what it holds (as an event, when a reviewer says it is one);
+    returns the message's new status."""
+
+    def __call__(self, session: Session, message: Message, *, as_event: bool = False) -> str: ...
 
 
 def create_app(settings: Settings, engine: Engine, *, reread: Reread | None = None) -> FastAPI:

@@ -58,9 +58,9 @@ def _json(default: Any) -> Any:
 
 class MessageStatus(StrEnum):
     RECEIVED = "received"  # stored, not yet read (or the reader died: picked up next run)
-    QUEUED = "queued"  # read, drafts queued
-    NOT_EVENT = "not_event"  # read, no event in it (auto-reply, question, ...)
-    DUPLICATE = "duplicate"  # the same submission again: linked to the earlier message
+    QUEUED = "queued"  # read: its drafts, or the change it proposes to earlier drafts, wait for a reviewer
+    NOT_EVENT = "not_event"  # read and set aside: no event in it (`reason` says why); listed in the desk
+    DUPLICATE = "duplicate"  # older versions only: a copy linked to an earlier message (now a draft marked duplicate_of)
     FAILED = "failed"  # could not be read; `error` says why
     PURGED = "purged"  # raw mail deleted under the retention policy
 
@@ -95,6 +95,15 @@ class Message(SQLModel, table=True):
     attempts: int = 0  # parse attempts; a message failing again and again is left failed
     duplicate_of: Optional[int] = Field(default=None, foreign_key="message.id")
     processed_at: Optional[datetime] = _when(nullable=True)
+    # what the desk shows, kept when the mail is read, so a page view never reads the raw mail again
+    body_text: Optional[str] = Field(default=None, sa_column=Column(sa.Text, nullable=True))  # the evidence points here
+    body_html: Optional[str] = Field(default=None, sa_column=Column(sa.Text, nullable=True))  # sanitised
+    attachments: list = _json(list)  # [{filename, content_type, size, note}]
+    warnings: list = _json(list)  # defects the reader survived
+    reason: Optional[str] = Field(default=None, sa_column=Column(sa.Text, nullable=True))  # why it was set aside (Danish)
+    thread_pk: Optional[int] = Field(default=None, foreign_key="message.id", index=True)  # the submission it answers
+    closed_at: Optional[datetime] = _when(nullable=True)  # set aside, and a reviewer closed it ("Luk")
+    closed_by: Optional[str] = Field(default=None, max_length=200)
 
 
 class Draft(SQLModel, table=True):
@@ -119,8 +128,13 @@ class Draft(SQLModel, table=True):
     timezone: str = Field(default="Europe/Copenhagen", max_length=64)
     confidence: dict = _json(dict)
     evidence: dict = _json(dict)
-    changed_by_reply: bool = False  # a later mail in the thread changed it: show the change
-    duplicate_of: Optional[int] = Field(default=None, foreign_key="draft.id")
+    changed_by_reply: bool = False  # older versions only: a reply changed it directly (now: pending_change)
+    duplicate_of: Optional[int] = Field(default=None, foreign_key="draft.id")  # a possible copy of that draft
+    # a reply's proposal, waiting for a reviewer: {"from_message": id, "cancel": bool, "at": ISO instant,
+    #  "fields": {name: {"current": value, "proposed": value, "evidence": text}}}
+    pending_change: Optional[dict] = Field(default=None, sa_column=Column(sa.JSON(none_as_null=True), nullable=True))
+    origin: dict = _json(dict)  # per field: where in the mail it was read (core.model.Origin)
+    missing: list = _json(list)  # fields such a mail normally gives that this one did not
     reject_reason: Optional[str] = Field(default=None, sa_column=Column(sa.Text, nullable=True))
     # publishing: what was last approved is what is published (edits wait for re-approval)
     uid: str = Field(default="", max_length=200)  # stable iCalendar UID
@@ -198,6 +212,8 @@ class Notification(SQLModel, table=True):
     attempts: int = 0
     sent_at: Optional[datetime] = _when(nullable=True)
     error: Optional[str] = Field(default=None, sa_column=Column(sa.Text, nullable=True))
+    # the Message-ID it was sent with: a reply to it belongs to the thread of `message_pk`
+    message_id: Optional[str] = Field(default=None, max_length=998, index=True)
 
 
 class PurgeRecord(SQLModel, table=True):

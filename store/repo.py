@@ -2,161 +2,30 @@
 
 Each function that changes something commits before it returns, so a crash
 between two steps of the pipeline loses nothing that an earlier step kept.
+What reading a batch of mail decided is written through `store.work.unit_of_work`.
 """
 
 from __future__ import annotations
 
 import hashlib
-import uuid
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy import bindparam, insert
 from sqlalchemy.orm import defer
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
-from core.model import EVENT_FIELDS, Event, ParsedMail
+from core.model import EVENT_FIELDS, KeptDraft, KeptMessage
 from store.db import insert_skipping_existing
 from store.errors import Conflict, NotFound
-from store.models import Draft, DraftChange, DraftStatus, Message, MessageStatus, SeenMail, utcnow
+from store.models import Draft, DraftChange, DraftStatus, Message, MessageStatus, Notification, SeenMail, utcnow
+from store.work import PIPELINE_ACTOR, unit_of_work
 
-PIPELINE_ACTOR = "kontakt"
+OPEN = (DraftStatus.PENDING, DraftStatus.APPROVED)  # drafts a reply in their thread may still change
 # a decision that takes an already published event off the programme (feeds mark it cancelled)
-OPEN = (DraftStatus.PENDING, DraftStatus.APPROVED)  # drafts a reply in their thread may still correct
 UNPUBLISHING = (DraftStatus.WITHDRAWN, DraftStatus.REJECTED, DraftStatus.NOT_EVENT, DraftStatus.MERGED)
-MAX_ERROR_CHARS = 4000
-
-
-@dataclass
-class PendingDraft:
-    """A draft queued in the current batch and not written yet: its column values and its history.
-    A reply later in the same batch can still correct it (see `correct_by_reply`)."""
-
-    values: dict[str, Any]
-    history: list[dict[str, Any]]
-
-    def __getattr__(self, name: str) -> Any:  # reads like a Draft: draft.title, draft.start, ...
-        try:
-            return self.values[name]
-        except KeyError:
-            raise AttributeError(name) from None
-
-
-@dataclass
-class DraftBatch:
-    """What is staged inside `deferred_commits`: new drafts (`written` lists them, with their ids, once
-    stored) and what became of each message read."""
-
-    pending: list[PendingDraft] = field(default_factory=list)
-    written: list[PendingDraft] = field(default_factory=list)  # with their ids, once stored
-    outcomes: dict[int, dict[str, Any]] = field(default_factory=dict)  # message id -> its outcome columns
-
-    def of_message(self, message_pk: int) -> list[PendingDraft]:
-        return [p for p in self.pending if p.values["message_pk"] == message_pk]
-
-
-@contextmanager
-def deferred_commits(session: Session) -> Iterator[DraftBatch]:
-    """Inside: the recording functions only stage their changes; at the end they are written together
-    (one UPDATE for the messages' outcomes, one INSERT for the drafts, one for their history) and
-    committed at once. The pipeline keeps its order per batch: raws committed before any is read,
-    drafts before any mailbox action. If the block raises, nothing of it is committed."""
-    batch = DraftBatch()
-    session.info["batch"] = batch
-    try:
-        yield batch
-        _write_outcomes(session, batch.outcomes)
-        batch.written = _write_pending(session, batch.pending)
-        session.commit()
-    finally:
-        session.info.pop("batch", None)
-
-
-# what reading a message sets on it: every outcome writes all of them, so a batch is one executemany
-OUTCOME_COLUMNS = ("status", "message_id", "subject", "sender", "sent_at", "in_reply_to", "kind", "error",
-                   "processed_at", "duplicate_of")
-
-
-def _write_outcomes(session: Session, outcomes: dict[int, dict[str, Any]]) -> None:
-    if not outcomes:
-        return
-    table = Message.__table__  # type: ignore[attr-defined]
-    statement = (table.update().where(table.c.id == bindparam("message_pk"))
-                 .values({name: bindparam(name) for name in OUTCOME_COLUMNS}))
-    session.connection().execute(statement, [{"message_pk": pk, **row} for pk, row in outcomes.items()])
-
-
-def _record_outcome(session: Session, message: Message, **values: Any) -> None:
-    """Set what became of a message; commit (inside `deferred_commits`: staged for the batch's one UPDATE,
-    the object showing the new values without the ORM flushing it row by row)."""
-    batch = current_batch(session)
-    if batch is None:
-        for name, value in values.items():
-            setattr(message, name, value)
-        session.add(message)
-        session.commit()
-        return
-    for name, value in values.items():
-        set_committed_value(message, name, value)
-    batch.outcomes[message.id] = {name: getattr(message, name) for name in OUTCOME_COLUMNS}
-
-
-def _write_pending(session: Session, pending: list[PendingDraft]) -> list[PendingDraft]:
-    """Insert the staged drafts and their history: three statements for the batch. Returns them with ids.
-
-    The ids are read back by (message, event index) instead of INSERT … RETURNING: for RETURNING
-    SQLAlchemy folds the batch into one statement of thousands of parameters, which psycopg then
-    parses anew each time (about 0.2 ms a draft, more than the plain executemany and the SELECT).
-    The batch's messages are new, so every draft of theirs is one of these."""
-    if not pending:
-        return []
-    connection = session.connection()
-    drafts, changes = Draft.__table__, DraftChange.__table__  # type: ignore[attr-defined]
-    connection.execute(drafts.insert(), [p.values for p in pending])
-    ids = {}
-    message_pks = sorted({p.values["message_pk"] for p in pending})
-    for start in range(0, len(message_pks), 500):  # bounded IN lists
-        ids.update({(pk, index): draft_id for draft_id, pk, index in connection.execute(
-            sa.select(drafts.c.id, drafts.c.message_pk, drafts.c.event_index)
-            .where(drafts.c.message_pk.in_(message_pks[start:start + 500])))})
-    for p in pending:
-        p.values["id"] = ids[(p.values["message_pk"], p.values["event_index"])]
-    connection.execute(changes.insert(), [{**entry, "draft_pk": p.values["id"]} for p in pending for entry in p.history])
-    return pending
-
-
-def current_batch(session: Session) -> DraftBatch | None:
-    """The batch `deferred_commits` is staging in this session, if any."""
-    return session.info.get("batch")
-
-
-def done(session: Session) -> None:
-    """Commit now; inside `deferred_commits`, leave it to the one commit at the end."""
-    if current_batch(session) is None:
-        session.commit()
-
-
-def safe_text(value: str | None, limit: int | None = None) -> str | None:
-    """Text any database accepts: lone surrogates replaced, NUL removed (PostgreSQL refuses it), cut to `limit`."""
-    if value is None:
-        return None
-    text = value.encode("utf-8", "replace").decode("utf-8").replace("\x00", "")
-    return text[:limit] if limit is not None else text
-
-
-def _safe_json(value: Any) -> Any:
-    if isinstance(value, str):
-        return safe_text(value, 4000)
-    if isinstance(value, dict):
-        return {safe_text(str(k), 200): _safe_json(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_safe_json(v) for v in value]
-    return value
 
 
 def sha256(raw: bytes) -> str:
@@ -244,9 +113,15 @@ def give_up_on_stuck(session: Session, max_attempts: int) -> int:
     stuck = session.exec(select(Message).where(Message.status == MessageStatus.RECEIVED,
                                                Message.attempts >= max_attempts)).all()
     for message in stuck:
-        record_failure(session, message, f"reading this message stopped the worker {message.attempts} times "
-                                         "(a crash or a kill while reading it); it is kept for a person to look at")
+        record_failure(session, message, f"Læsningen af mailen blev afbrudt {message.attempts} gange (et nedbrud "
+                                         "eller et stop under læsningen). Mailen er gemt, så en person kan se på den.")
     return len(stuck)
+
+
+def record_failure(session: Session, message: Message, error: str) -> None:
+    """The message could not be read (or stored): kept, with why; commit."""
+    with unit_of_work(session) as work:
+        work.failed(message, error)
 
 
 def start_attempt(session: Session, message: Message) -> None:
@@ -254,119 +129,6 @@ def start_attempt(session: Session, message: Message) -> None:
     message.attempts += 1
     session.add(message)
     session.commit()
-
-
-def record_failure(session: Session, message: Message, error: str) -> None:
-    """The message could not be read (or stored): kept, with why; commit."""
-    _record_outcome(session, message, status=MessageStatus.FAILED, error=safe_text(error, MAX_ERROR_CHARS),
-                    processed_at=utcnow())
-
-
-def record_parsed(session: Session, message: Message, parsed: ParsedMail, *, timezone: str) -> int:
-    """Fill in what the parser read and queue one draft per event; commit. Returns how many drafts.
-
-    Inside `deferred_commits` the drafts are staged and written (and listed, with their ids, in the
-    batch's `written`) when the block ends.
-    """
-    batch = current_batch(session)
-    if batch is None:
-        with deferred_commits(session):
-            return record_parsed(session, message, parsed, timezone=timezone)
-    if not parsed.is_event_submission:
-        _record_outcome(session, message, status=MessageStatus.NOT_EVENT, **_read_headers(parsed))
-        return 0
-    _record_outcome(session, message, status=MessageStatus.QUEUED, **_read_headers(parsed))
-    batch.pending.extend(_new_draft(message, index, event, timezone=timezone) for index, event in enumerate(parsed.events))
-    return len(parsed.events)
-
-
-def _storable_instant(moment: datetime | None) -> datetime | None:
-    """An aware instant every database can hold, or None (a hostile Date header can say year 1 or 9999)."""
-    if moment is None or moment.tzinfo is None:
-        return None
-    try:
-        moment.astimezone(timezone.utc)
-    except (OverflowError, ValueError):
-        return None
-    return moment if 1900 <= moment.year <= 9000 else None
-
-
-def record_duplicate(session: Session, message: Message, parsed: ParsedMail, original_pk: int) -> None:
-    """The same submission again: kept, linked to the first, no second draft; commit."""
-    _record_outcome(session, message, status=MessageStatus.DUPLICATE, duplicate_of=original_pk, **_read_headers(parsed))
-
-
-def record_correction(session: Session, message: Message, parsed: ParsedMail) -> None:
-    """A reply that corrects earlier drafts (see `correct_by_reply`): read, queued, no draft of its own; commit."""
-    _record_outcome(session, message, status=MessageStatus.QUEUED, **_read_headers(parsed))
-
-
-def _read_headers(parsed: ParsedMail) -> dict[str, Any]:
-    """What a read message keeps of its headers, in sizes every database accepts."""
-    return {
-        "message_id": safe_text(parsed.message_id or "", 998) or None,
-        "subject": safe_text(parsed.subject or "", 2000) or "",
-        "sender": safe_text(parsed.sender or "", 1000) or "",
-        "sent_at": _storable_instant(parsed.date),
-        "in_reply_to": safe_text(parsed.in_reply_to or "", 998) or None,
-        "kind": str(parsed.kind),
-        "error": None,
-        "processed_at": utcnow(),
-    }
-
-
-def _new_draft(message: Message, index: int, event: Event, *, timezone: str) -> PendingDraft:
-    """A new pending draft from one event, with its "created" history entry; the same columns every time
-    (the batch is inserted with one statement)."""
-    now = utcnow()
-    values = {
-        "message_pk": message.id, "event_index": index, "status": DraftStatus.PENDING, "version": 1,
-        "timezone": timezone, "uid": f"{uuid.uuid4()}@ledelsesugen.dk", "description": None,
-        "confidence": _safe_json(dict(event.confidence)), "evidence": _safe_json(dict(event.evidence)),
-        "changed_by_reply": False, "created_at": now, "updated_at": now,
-        **_clipped(event.fields()),
-    }
-    created = _history_entry(PIPELINE_ACTOR, "created", message.id,
-                             {k: [None, v] for k, v in event.fields().items() if v not in (None, False)})
-    return PendingDraft(values, [created])
-
-
-def _history_entry(actor: str, action: str, message_pk: int | None, changes: dict[str, Any],
-                   note: str | None = None) -> dict[str, Any]:
-    return {"at": utcnow(), "actor": actor, "action": action, "message_pk": message_pk,
-            "changes": _safe_json(changes), "note": note}
-
-
-def open_drafts(session: Session, message_pk: int) -> list[Draft | PendingDraft]:
-    """The message's drafts still open to corrections: the stored ones (pending or approved), or, for a
-    message read in the batch `deferred_commits` is staging, those staged for it (none is stored yet)."""
-    batch = current_batch(session)
-    if batch is not None and message_pk in batch.outcomes:  # read in this batch: it has no stored drafts yet
-        return list(batch.of_message(message_pk))
-    stmt = (select(Draft).where(Draft.message_pk == message_pk, col(Draft.status).in_(OPEN))
-            .order_by(col(Draft.event_index)))
-    with session.no_autoflush:  # the batch's staged changes wait for its one commit
-        return list(session.exec(stmt).all())
-
-
-def correct_by_reply(session: Session, draft: Draft | PendingDraft, values: dict[str, Any], message: Message) -> None:
-    """A later mail in the thread changes a draft: recorded with history, marked as changed by a reply."""
-    note = f"changed by a reply: {message.message_id or message.id}"
-    values = _clipped(values)
-    if isinstance(draft, Draft):
-        update_draft(session, draft.id, actor=PIPELINE_ACTOR, action="updated_by_reply", values=values,
-                     message_pk=message.id, changed_by_reply=True, note=note)
-        return
-    changes = {k: [draft.values[k], v] for k, v in values.items() if draft.values.get(k) != v}
-    draft.values.update({k: pair[1] for k, pair in changes.items()}, changed_by_reply=True,
-                        version=draft.values["version"] + 1, updated_at=utcnow())
-    draft.history.append(_history_entry(PIPELINE_ACTOR, "updated_by_reply", message.id, changes, note))
-
-
-def _clipped(values: dict[str, Any]) -> dict[str, Any]:
-    """Field values cut to their column sizes (hostile mail can carry megabyte 'titles')."""
-    limits = {"start": 16, "end": 16, "registration_deadline": 16, "registration": 2000}
-    return {k: (safe_text(v, limits.get(k, 1000)) if isinstance(v, str) else v) for k, v in values.items()}
 
 
 def list_drafts(session: Session, status: DraftStatus | str | None = None) -> Sequence[Draft]:
@@ -394,7 +156,7 @@ def update_draft(
     status: DraftStatus | None = None,
     note: str | None = None,
     message_pk: int | None = None,
-    changed_by_reply: bool | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> Draft:
     """Change a draft's fields and/or status, with history, refusing a stale version; commit.
 
@@ -418,9 +180,8 @@ def update_draft(
         assignments["status"] = status
     if status == DraftStatus.REJECTED:
         assignments["reject_reason"] = note
-    if changed_by_reply is not None:
-        assignments["changed_by_reply"] = changed_by_reply
-    if action in ("approved", "rejected", "not_event", "merged"):
+    assignments.update(extra or {})  # columns beside the fields: evidence, pending_change, ...
+    if action in ("approved", "rejected", "not_event", "merged", "withdrawn", "change_accepted"):
         assignments["reviewed_by"] = actor
         assignments["reviewed_at"] = utcnow()
     assignments.update(_publication_changes(draft, changes, status))
@@ -437,7 +198,7 @@ def update_draft(
             raise Conflict(f"draft {draft_id} was changed by someone else while you were saving")
         session.add(DraftChange(draft_pk=draft_id, actor=actor, action=action, changes=changes, note=note,
                                 message_pk=message_pk if message_pk is not None else draft.message_pk))
-        done(session)
+        session.commit()
         session.refresh(draft)
     return draft
 
@@ -460,6 +221,123 @@ def _publication_changes(draft: Draft, changes: dict[str, list[Any]], status: Dr
     return {}
 
 
+def accept_change(session: Session, draft_id: int, *, actor: str, fields: Sequence[str] | None = None,
+                  expected_version: int | None = None) -> Draft:
+    """Take a reply's proposed change, all of it or the named fields; commit.
+
+    On a published event the accepted change is published at once (a new SEQUENCE for calendars);
+    an accepted cancellation withdraws it (STATUS:CANCELLED). The rest of the proposal is dropped:
+    the history keeps what was proposed and what was taken."""
+    draft = get_draft(session, draft_id)
+    change = draft.pending_change
+    if not change:
+        raise NotFound(f"draft {draft_id} has no proposed change")
+    proposed = change.get("fields") or {}
+    chosen = list(proposed) if fields is None else list(fields)
+    unknown = [name for name in chosen if name not in proposed]
+    if unknown:
+        raise NotFound(f"the change to draft {draft_id} proposes no {', '.join(unknown)} (it proposes "
+                       f"{', '.join(proposed) or 'a cancellation'})")
+    values = {name: proposed[name].get("proposed") for name in chosen}
+    evidence, origin, confidence = dict(draft.evidence or {}), dict(draft.origin or {}), dict(draft.confidence or {})
+    for name in chosen:
+        evidence[name] = str(proposed[name].get("evidence") or "")
+        origin[name], confidence[name] = "reply", 1.0
+    extra = {"pending_change": None, "evidence": evidence, "origin": origin, "confidence": confidence}
+    note = f"ændring fra mail {change.get('from_message')}"
+    if change.get("cancel") and fields is None:
+        return update_draft(session, draft_id, actor=actor, action="withdrawn", expected_version=expected_version,
+                            status=DraftStatus.WITHDRAWN, note=f"aflyst af arrangøren ({note})",
+                            message_pk=change.get("from_message"), extra=extra)
+    status = DraftStatus.APPROVED if draft.status == DraftStatus.APPROVED else None
+    return update_draft(session, draft_id, actor=actor, action="change_accepted", expected_version=expected_version,
+                        values=values, status=status, note=note, message_pk=change.get("from_message"), extra=extra)
+
+
+def dismiss_change(session: Session, draft_id: int, *, actor: str, expected_version: int | None = None) -> Draft:
+    """Drop a reply's proposed change; the draft (and what is published) stays as it was; commit."""
+    draft = get_draft(session, draft_id)
+    if not draft.pending_change:
+        raise NotFound(f"draft {draft_id} has no proposed change")
+    return update_draft(session, draft_id, actor=actor, action="change_dismissed", expected_version=expected_version,
+                        note=f"ændring fra mail {draft.pending_change.get('from_message')} afvist",
+                        message_pk=draft.pending_change.get("from_message"), extra={"pending_change": None})
+
+
+def known_state(session: Session) -> tuple[list[KeptMessage], list[KeptDraft], dict[str, int]]:
+    """What a new mail may answer or repeat, as plain values: the messages read, the open drafts, and the
+    Message-IDs of kontakt's own mail (receipts, decisions) with the message each answered."""
+    from email.utils import parseaddr
+
+    messages, addresses = [], {}
+    rows = session.exec(select(Message.id, Message.message_id, Message.sender, Message.subject, Message.thread_pk,
+                               Message.status).where(col(Message.status).in_((MessageStatus.QUEUED, MessageStatus.NOT_EVENT,
+                                                                              MessageStatus.DUPLICATE))))
+    submitted = set(session.exec(select(Draft.message_pk).distinct()).all())
+    for pk, message_id, sender, subject, thread_pk, _ in rows:
+        address = parseaddr(sender or "")[1].lower() or None
+        addresses[pk] = address
+        messages.append(KeptMessage(pk=pk, message_id=message_id, sender_address=address, subject=subject or "",
+                                    thread_pk=thread_pk, submitted=pk in submitted))
+    drafts = []
+    for draft in session.exec(select(Draft).where(col(Draft.status).in_(OPEN))):
+        drafts.append(KeptDraft(ref=(draft.message_pk, draft.event_index), status=str(draft.status),
+                                fields={name: getattr(draft, name) for name in EVENT_FIELDS},
+                                published=draft.published is not None, sender_address=addresses.get(draft.message_pk)))
+    own = {mid: pk for mid, pk in session.exec(select(Notification.message_id, Notification.message_pk)
+                                               .where(col(Notification.message_id).is_not(None),
+                                                      col(Notification.message_pk).is_not(None)))}
+    return messages, drafts, own
+
+
+def list_messages(session: Session, *, kind: str | None = None, status: MessageStatus | str | None = None) -> Sequence[Message]:
+    stmt = select(Message).options(defer(Message.raw), defer(Message.body_html))
+    if kind:
+        stmt = stmt.where(Message.kind == kind)
+    if status:
+        stmt = stmt.where(Message.status == MessageStatus(status))
+    return session.exec(stmt.order_by(col(Message.id))).all()
+
+
+def set_aside(session: Session, *, closed: bool = False) -> Sequence[Message]:
+    """Mail read that queued nothing (its `reason` says why), newest first; closed ones only when asked."""
+    stmt = (select(Message).options(defer(Message.raw), defer(Message.body_html))
+            .where(Message.status == MessageStatus.NOT_EVENT))
+    stmt = stmt.where(col(Message.closed_at).is_not(None) if closed else col(Message.closed_at).is_(None))
+    return session.exec(stmt.order_by(col(Message.received_at).desc(), col(Message.id).desc())).all()
+
+
+def close_set_aside(session: Session, message_id: int, *, actor: str) -> Message:
+    """A reviewer has seen a set-aside mail and closes it ("Luk"); commit."""
+    message = session.get(Message, message_id)
+    if message is None or message.status != MessageStatus.NOT_EVENT:
+        raise NotFound(f"no set-aside message with id {message_id}")
+    message.closed_at, message.closed_by = utcnow(), actor
+    session.add(message)
+    session.commit()
+    return message
+
+
+def drafts_of(session: Session, message_ids: Iterable[int]) -> dict[int, list[int]]:
+    """The draft ids of each message."""
+    ids = list(message_ids)
+    found: dict[int, list[int]] = {pk: [] for pk in ids}
+    for start in range(0, len(ids), 500):
+        for draft_id, pk in session.exec(select(Draft.id, Draft.message_pk)
+                                         .where(col(Draft.message_pk).in_(ids[start:start + 500]))
+                                         .order_by(col(Draft.id))):
+            found[pk].append(draft_id)
+    return found
+
+
+def message_to_dict(message: Message, draft_ids: list[int]) -> dict[str, Any]:
+    """The JSON shape of a message (`kontakt messages --json`)."""
+    return {"id": message.id, "message_id": message.message_id, "subject": message.subject, "sender": message.sender,
+            "kind": message.kind, "status": str(message.status), "reason": message.reason or message.error,
+            "thread": message.thread_pk, "received_at": _iso(message.received_at), "sent_at": _iso(message.sent_at),
+            "closed": message.closed_at is not None, "drafts": draft_ids}
+
+
 def history(session: Session, draft_id: int) -> Sequence[DraftChange]:
     stmt = select(DraftChange).where(DraftChange.draft_pk == draft_id).order_by(col(DraftChange.id))
     return session.exec(stmt).all()
@@ -476,6 +354,10 @@ def draft_to_dict(draft: Draft, message: Message | None = None) -> dict[str, Any
         **{name: getattr(draft, name) for name in EVENT_FIELDS},
         "confidence": draft.confidence,
         "evidence": draft.evidence,
+        "origin": draft.origin,
+        "missing": draft.missing,
+        "duplicate_of": draft.duplicate_of,
+        "pending_change": draft.pending_change,
         "created_at": _iso(draft.created_at),
         "updated_at": _iso(draft.updated_at),
     }

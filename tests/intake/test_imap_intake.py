@@ -139,7 +139,7 @@ def test_uidvalidity_change_queues_nothing_twice(server, imap_config):
     assert counts(config) == (2, 2)
 
 
-def test_reply_correction_updates_the_draft_instead_of_adding_one(server, imap_config):
+def test_a_reply_that_moves_the_time_proposes_a_change_instead_of_adding_a_draft(server, imap_config):
     server.add_mail(mail(1))
     config = imap_config()
     run_once(load_settings(config))
@@ -157,19 +157,22 @@ def test_reply_correction_updates_the_draft_instead_of_adding_one(server, imap_c
     with session_scope(open_store(load_settings(config))) as s:
         drafts = s.exec(select(Draft)).all()
         assert len(drafts) == 1
-        assert (drafts[0].start, drafts[0].end, drafts[0].changed_by_reply) == ("2026-10-27T13:00", "2026-10-27T14:00", True)
+        assert (drafts[0].start, drafts[0].end) == ("2026-10-27T09:00", "2026-10-27T10:00")  # unchanged until accepted
+        proposed = {name: c["proposed"] for name, c in drafts[0].pending_change["fields"].items()}
+        assert proposed == {"start": "2026-10-27T13:00", "end": "2026-10-27T14:00"}  # nothing from the quoted original
 
 
-def test_duplicate_delivery_is_linked_not_duplicated(server, imap_config):
+def test_the_same_bytes_are_kept_once_and_a_resent_copy_is_a_draft_marked_as_a_possible_duplicate(server, imap_config):
     raw = mail(1)
     server.add_many([raw, raw, raw.replace(b"Date:", b"X-Resent: yes\nDate:", 1)])
     config = imap_config()
     run_once(load_settings(config))
     with session_scope(open_store(load_settings(config))) as s:
-        messages = s.exec(select(Message)).all()
-        assert len(s.exec(select(Draft)).all()) == 1
-    assert len(messages) == 2  # identical bytes are stored once; the re-sent copy is kept, linked
-    assert {m.status for m in messages} == {MessageStatus.QUEUED, MessageStatus.DUPLICATE}
+        messages = s.exec(select(Message).order_by(Message.id)).all()
+        drafts = s.exec(select(Draft).order_by(Draft.id)).all()
+    assert len(messages) == 2  # identical bytes are stored once; the re-sent copy is kept ...
+    assert [m.status for m in messages] == [MessageStatus.QUEUED, MessageStatus.QUEUED]
+    assert [d.duplicate_of for d in drafts] == [None, drafts[0].id]  # ... and queued, marked, for a reviewer
 
 
 def test_wrong_password_is_a_clear_error_and_not_retried(server, imap_config, monkeypatch):

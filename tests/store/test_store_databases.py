@@ -21,6 +21,7 @@ from core.model import Event, MailKind, ParsedMail
 from store import (Conflict, Draft, Message, MessageStatus, Run, SchemaOutOfDate, SeenMail, ensure_schema, open_engine,
                    repo, session_scope)
 from store.schema import HEAD_REVISION, head_revision
+from store.work import unit_of_work
 from tests.support.mail import event_mail, write_mails
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -99,7 +100,8 @@ def test_instants_come_back_aware_and_event_times_as_written(database_url, tmp_p
                                       evidence={"title": "Møde \ud83d"})], text="")
     with session_scope(engine) as s:
         message, _ = repo.keep_raw(s, b"raw \x00 bytes \xff", source="test", ref="1")
-        repo.record_parsed(s, message, parsed, timezone="Europe/Copenhagen")
+        with unit_of_work(s) as work:
+            work.queue_events(message, parsed, parsed.events, timezone="Europe/Copenhagen")
     with session_scope(engine) as s:
         message = s.exec(select(Message)).one()
         assert message.raw == b"raw \x00 bytes \xff"
@@ -125,9 +127,10 @@ def test_the_pipeline_and_a_version_conflict(database_url, tmp_path):
 
 @pytest.mark.parametrize("same_run", [True, False], ids=["reply-in-the-same-batch", "reply-in-a-later-run"])
 @pytest.mark.parametrize("threaded_by", ["headers", "subject"])
-def test_a_reply_corrects_its_draft_whether_or_not_the_draft_is_stored_yet(database_url, tmp_path, same_run, threaded_by):
-    """The pipeline stages a batch's drafts and writes them at the end: a correction to a draft of the
-    same batch must land exactly as one to a stored draft (one draft, changed, with both history entries)."""
+def test_a_reply_proposes_a_change_whether_or_not_the_draft_is_stored_yet(database_url, tmp_path, same_run, threaded_by):
+    """The pipeline stages a batch's drafts and writes them at the end: a reply's change to a draft of the
+    same batch must wait exactly as one to a stored draft does (one draft, unchanged, the change proposed
+    with its evidence), and accepting it gives the same draft and history either way."""
     title = "Tillid i hverdagen – ledermøde"
     original = event_mail(title=title, msgid="<original@vejle.example>")
     headers = {"In-Reply-To": "<original@vejle.example>"} if threaded_by == "headers" else {}
@@ -143,10 +146,19 @@ def test_a_reply_corrects_its_draft_whether_or_not_the_draft_is_stored_yet(datab
     assert [sum(column) for column in zip(*totals)] == [1, 1]
     with session_scope(open_store(settings)) as s:
         draft = s.exec(select(Draft)).one()
-        assert (draft.title, draft.start, draft.end) == (title, "2026-10-27T13:00", "2026-10-27T14:00")
-        assert draft.changed_by_reply and draft.version == 2
-        assert [c.action for c in repo.history(s, draft.id)] == ["created", "updated_by_reply"]
-        assert repo.history(s, draft.id)[1].changes["start"] == ["2026-10-27T09:00", "2026-10-27T13:00"]
+        assert (draft.title, draft.start, draft.end) == (title, "2026-10-27T09:00", "2026-10-27T11:00")
+        change = draft.pending_change
+        assert change["cancel"] is False and set(change["fields"]) == {"start", "end"}
+        assert change["fields"]["start"]["current"] == "2026-10-27T09:00"
+        assert change["fields"]["start"]["proposed"] == "2026-10-27T13:00"
+        assert "13-14" in change["fields"]["start"]["evidence"]
+        reply_message = s.get(Message, change["from_message"])
+        assert reply_message.message_id == "<svar@vejle.example>" and reply_message.thread_pk == draft.message_pk
+        repo.accept_change(s, draft.id, actor="mette")
+        draft = s.get(Draft, draft.id)
+        assert (draft.start, draft.end, draft.pending_change) == ("2026-10-27T13:00", "2026-10-27T14:00", None)
+        assert [c.action for c in repo.history(s, draft.id)] == ["created", "change_proposed", "change_accepted"]
+        assert repo.history(s, draft.id)[2].changes["start"] == ["2026-10-27T09:00", "2026-10-27T13:00"]
         statuses = sorted(m.status for m in s.exec(select(Message)).all())
         assert statuses == [MessageStatus.QUEUED, MessageStatus.QUEUED]
 
@@ -200,9 +212,9 @@ def test_bulk_writes_keep_every_byte_and_character(database_url):
                         date=None, in_reply_to=None, references=[], kind=MailKind.EVENT, events=[event, event], text="")
     with session_scope(engine) as s:
         (message, is_new), = repo.keep_raw_many(s, [("1", raw)], source="test")
-        with repo.deferred_commits(s) as batch:
-            repo.record_parsed(s, message, parsed, timezone="Europe/Copenhagen")
-        written = [(d.values["event_index"], d.values["id"]) for d in batch.written]
+        with unit_of_work(s) as work:
+            work.queue_events(message, parsed, parsed.events, timezone="Europe/Copenhagen")
+        written = [(d.values["event_index"], d.values["id"]) for d in work.written]
     assert is_new
     with session_scope(engine) as s:
         message = s.exec(select(Message)).one()

@@ -1,0 +1,139 @@
+"""Reading stored mail with a hard limit on time and memory: the extractor runs in a worker process.
+
+A hostile or merely huge mail must not stop a run, freeze the desk or eat the machine. So the
+parent never runs the extractor itself: it sends the raw bytes to a worker process and waits at
+most `[reader] time_limit_seconds`; a worker over its time is killed, and one over its memory
+(`[reader] memory_limit_mb` above what it had when it was ready, as an address-space limit) stops
+with a MemoryError or is ended by the kernel. Either way the mail is kept, marked failed with the
+reason in Danish, and the next mail gets a fresh worker. This works alike in the command line, in
+the schedule's threads and in the desk, where a signal-based limit (SIGALRM) would not.
+
+The worker is a plain `python -m kontakt.read_worker` child (not a multiprocessing fork, which is
+unsafe in a process with threads and re-imports the parent's main module), started at the first
+mail and kept for the rest: it pays the extractor's start-up (about a second) once, and again only
+after a mail that had to be stopped. Requests and answers are pickled over a pair of pipes.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from types import TracebackType
+
+from core.model import ParsedMail
+from core.settings import ReaderSettings
+
+log = logging.getLogger(__name__)
+START_UP_SECONDS = 120  # a worker that is not ready by then will not be (a broken installation)
+CRASHED = ("Læseren stoppede under læsningen af mailen (et nedbrud, eller den brugte for meget hukommelse). "
+           "Mailen er gemt, så en person kan se på den.")
+OUT_OF_MEMORY = ("Læsningen af mailen krævede mere end {limit} MB hukommelse og blev stoppet. "
+                 "Mailen er gemt, så en person kan se på den.")
+TOO_SLOW = ("Læsningen af mailen tog over {limit} sekunder og blev stoppet. "
+            "Mailen er gemt, så en person kan se på den.")
+NOT_STARTED = "Læseren kunne ikke starte ({detail}), så mailen er ikke læst endnu. Den er gemt og læses ved næste kørsel."
+
+
+@dataclass(frozen=True)
+class ReadResult:
+    """A mail read: what the extractor gave, or why it could not be read (Danish, shown to reviewers)."""
+
+    parsed: ParsedMail | None
+    error: str | None = None
+
+
+class ReaderUnavailable(RuntimeError):
+    """The worker could not be started at all (not a fault of any mail)."""
+
+
+class Reader:
+    """Reads mail one at a time in a worker process; use as a context manager (or call `close`)."""
+
+    def __init__(self, *, tz: str, limits: ReaderSettings) -> None:
+        self.tz = tz
+        self.limits = limits
+        self._process: subprocess.Popen[bytes] | None = None
+        self._send: Connection | None = None
+        self._receive: Connection | None = None
+
+    def __enter__(self) -> "Reader":
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
+
+    def read(self, raw: bytes, *, as_event: bool = False) -> ReadResult:
+        """The extractor's reading of `raw`, or the reason it could not be read."""
+        send, receive = self._worker()
+        try:
+            send.send((bytes(raw), as_event))
+            if not receive.poll(self.limits.time_limit_seconds):
+                self._stop(kill=True)
+                return ReadResult(None, TOO_SLOW.format(limit=self.limits.time_limit_seconds))
+            outcome, payload = receive.recv()
+        except (EOFError, OSError):
+            self._stop(kill=True)
+            return ReadResult(None, CRASHED)
+        if outcome == "ok":
+            return ReadResult(payload)
+        if outcome == "memory":
+            self._stop(kill=True)  # a worker past its memory is not trusted with the next mail
+            return ReadResult(None, OUT_OF_MEMORY.format(limit=self.limits.memory_limit_mb))
+        return ReadResult(None, payload)
+
+    def close(self) -> None:
+        self._stop(kill=False)
+
+    def _worker(self) -> tuple[Connection, Connection]:
+        if self._process is not None and self._process.poll() is None and self._send and self._receive:
+            return self._send, self._receive
+        self._stop(kill=True)
+        to_child_r, to_child_w = os.pipe()
+        from_child_r, from_child_w = os.pipe()
+        try:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "kontakt.read_worker", str(to_child_r), str(from_child_w), self.tz,
+                 str(self.limits.memory_limit_mb)],
+                pass_fds=(to_child_r, from_child_w), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                close_fds=True)
+        except OSError as exc:
+            for fd in (to_child_r, to_child_w, from_child_r, from_child_w):
+                os.close(fd)
+            raise ReaderUnavailable(NOT_STARTED.format(detail=exc)) from exc
+        os.close(to_child_r)
+        os.close(from_child_w)
+        send, receive = Connection(to_child_w, readable=False), Connection(from_child_r, writable=False)
+        self._process, self._send, self._receive = process, send, receive
+        try:  # the worker says it is ready once the extractor is loaded (outside any mail's time limit)
+            ready = receive.poll(START_UP_SECONDS) and receive.recv() == ("ready", None)
+        except (EOFError, OSError):
+            ready = False
+        if not ready:
+            self._stop(kill=True)
+            raise ReaderUnavailable(NOT_STARTED.format(detail="the worker did not get ready"))
+        return send, receive
+
+    def _stop(self, *, kill: bool) -> None:
+        process, send, receive = self._process, self._send, self._receive
+        self._process = self._send = self._receive = None
+        if send is not None:
+            try:
+                if not kill:
+                    send.send(None)  # "no more mail": the worker ends by itself
+            except OSError:
+                pass
+            send.close()
+        if receive is not None:
+            receive.close()
+        if process is not None:
+            if kill:
+                process.kill()
+            try:
+                process.wait(5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(5)
