@@ -152,7 +152,8 @@ class ImapMailbox:
                 return self._client
             except MailboxUnavailable as exc:
                 if attempt == CONNECT_ATTEMPTS - 1:
-                    raise
+                    raise MailboxUnavailable(f"{exc}; check [mailbox] source, and that the mail server is running "
+                                             "and reachable from here") from exc
                 log.warning("%s (attempt %d of %d); trying again", exc, attempt + 1, CONNECT_ATTEMPTS)
                 self._sleep(BACKOFF_SECONDS[attempt])
         raise AssertionError("unreachable")
@@ -173,6 +174,8 @@ class ImapMailbox:
                     raise MailboxUnavailable(f"{self.source}: connection lost while {what}: {_text(exc)}") from exc
                 log.warning("%s: connection lost while %s; reconnecting", self.source, what)
                 self._sleep(BACKOFF_SECONDS[attempt])
+            except IMAPClientError as exc:  # a NO or BAD answer: the server refuses, retrying will not help
+                raise IntakeError(f"{self.source}: the server refused {what}: {_text(exc)}") from exc
         raise AssertionError("unreachable")
 
     # ------------------------------------------------------------ the Mailbox protocol

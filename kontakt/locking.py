@@ -20,6 +20,8 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from core.errors import LockedError
+from store.db import unavailable
+from store.errors import StoreError
 from core.settings import Settings
 
 LOCK_NAMESPACE = 0x6B6F6E74  # "kont": keeps our advisory locks apart from other applications'
@@ -39,7 +41,11 @@ def pipeline_lock(settings: Settings) -> Iterator[None]:
             yield held
         return
     path = lock_path(settings)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise StoreError(f"cannot create the lock file {path}: {exc.strerror}; check [database] url, and that its "
+                         "folder exists and kontakt may write there") from exc
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -55,7 +61,11 @@ def pipeline_lock(settings: Settings) -> Iterator[None]:
 def _advisory_lock(settings: Settings) -> Iterator[None]:
     key = zlib.crc32(settings.mailbox.source.encode("utf-8"))  # one lock per mailbox
     engine = sa.create_engine(settings.database.url, poolclass=sa.pool.NullPool)
-    with engine.connect() as connection:
+    try:
+        connection = engine.connect()
+    except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
+        raise unavailable(settings.database.url, exc) from exc
+    with connection:
         got = connection.execute(sa.text("SELECT pg_try_advisory_lock(:ns, :key)"),
                                  {"ns": LOCK_NAMESPACE, "key": key - 2**31}).scalar()
         connection.commit()

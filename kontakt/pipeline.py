@@ -89,6 +89,10 @@ def _run_locked(settings: Settings, trigger: str, progress: Callable[[int], None
         run = Run(trigger=trigger, source=redacted(settings.mailbox.source))
         session.add(run)
         session.commit()
+        if settings.notify.enabled:  # mail taken in from now on may be answered; what came before never is
+            from publish.notify import note_enabled
+
+            note_enabled(session)
         report = RunReport(run_id=run.id)
         try:
             mailbox = open_mailbox(settings.mailbox)

@@ -10,6 +10,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from core.settings import redacted
 from store import models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from store.errors import StoreError
 
@@ -39,10 +40,18 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def
 
 def _safe(url: str) -> str:
     """The URL without its password, for messages and logs."""
-    try:
-        return sa.engine.make_url(url).render_as_string(hide_password=True)
-    except sa.exc.ArgumentError:
-        return "(unreadable URL)"
+    return redacted(url)
+
+
+def unavailable(engine_or_url: Engine | str, exc: BaseException) -> StoreError:
+    """A database error as kontakt reports it: which database, what it said, what to do."""
+    url = engine_or_url if isinstance(engine_or_url, str) else engine_or_url.url.render_as_string(hide_password=False)
+    said = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:300]
+    if url.startswith("sqlite"):
+        hint = "check [database] url, and that its folder exists and kontakt may write there"
+    else:
+        hint = "check [database] url, and that the database server is running and reachable"
+    return StoreError(f"the database {_safe(url)} cannot be used: {said}; {hint}")
 
 
 def insert_skipping_existing(session: Session, table: sa.Table, *key: str) -> sa.Insert:
@@ -54,10 +63,21 @@ def insert_skipping_existing(session: Session, table: sa.Table, *key: str) -> sa
 
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
-    """A session that rolls back on error and always closes."""
+    """A session that rolls back on error and always closes. The store's boundary: a database that is
+    down, unwritable or gone mid-way comes out as a StoreError saying so, not as a driver's exception."""
     with Session(engine, expire_on_commit=False) as session:
         try:
             yield session
+        except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
+            _quiet_rollback(session)
+            raise unavailable(engine, exc) from exc
         except BaseException:
-            session.rollback()
+            _quiet_rollback(session)
             raise
+
+
+def _quiet_rollback(session: Session) -> None:
+    try:
+        session.rollback()
+    except sa.exc.SQLAlchemyError:  # the connection is gone: nothing to roll back
+        pass

@@ -59,6 +59,10 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
     try:
         with engine.begin() as connection:
             command.upgrade(alembic_config(connection), "head")
+    except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
+        from store.db import unavailable
+
+        raise unavailable(engine, exc) from exc
     except sa.exc.SQLAlchemyError as exc:
         raise StoreError(f"the migration failed: {exc.__class__.__name__}: {exc}") from exc
     return before, head_revision()
@@ -74,7 +78,11 @@ def _creation_lock(engine: Engine) -> Iterator[None]:
     if not database or database == ":memory:":
         yield
         return
-    fd = os.open(f"{database}.schema.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fd = os.open(f"{database}.schema.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise StoreError(f"the database {database} cannot be used: {exc.strerror}; check [database] url, and that "
+                         "its folder exists and kontakt may write there") from exc
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)  # blocking: creating a schema takes well under a second
         yield
@@ -93,7 +101,9 @@ def _ensure_schema(engine: Engine) -> None:
         current = current_revision(engine)
         tables = set(sa.inspect(engine).get_table_names())
     except sa.exc.SQLAlchemyError as exc:
-        raise StoreError(f"cannot read the database: {exc.__class__.__name__}: {exc}") from exc
+        from store.db import unavailable
+
+        raise unavailable(engine, exc) from exc
     head = HEAD_REVISION
     if current == head:
         return

@@ -72,7 +72,7 @@ def configured(tmp_path: Path, smtp):
     config = tmp_path / "config.toml"
     config.write_text(f'[mailbox]\nsource = "folder:{inbox}"\n[database]\nurl = "sqlite:///k.db"\n'
                       f'[notify]\nenabled = true\nsmtp_host = "127.0.0.1"\nsmtp_port = {controller.port}\n'
-                      'smtp_security = "none"\nreviewers = ["redaktion@ledelsesugen.dk"]\n')
+                      'smtp_security = "none"\nreviewers = ["redaktion@ledelsesugen.dk"]\nmax_age_days = 0\n')
     return load_settings(config), inbox
 
 
