@@ -28,6 +28,7 @@ from core.model import ParsedMail
 from core.settings import ReaderSettings
 
 log = logging.getLogger(__name__)
+WORKER_MODULE = "kontakt.read_worker"  # run as `python -m WORKER_MODULE IN_FD OUT_FD TZ MEMORY_MB`
 START_UP_SECONDS = 120  # a worker that is not ready by then will not be (a broken installation)
 CRASHED = ("Læseren stoppede under læsningen af mailen (et nedbrud, eller den brugte for meget hukommelse). "
            "Mailen er gemt, så en person kan se på den.")
@@ -96,7 +97,7 @@ class Reader:
         from_child_r, from_child_w = os.pipe()
         try:
             process = subprocess.Popen(
-                [sys.executable, "-m", "kontakt.read_worker", str(to_child_r), str(from_child_w), self.tz,
+                [sys.executable, "-m", WORKER_MODULE, str(to_child_r), str(from_child_w), self.tz,
                  str(self.limits.memory_limit_mb)],
                 pass_fds=(to_child_r, from_child_w), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                 close_fds=True)

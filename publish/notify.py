@@ -295,11 +295,13 @@ def send_pending(settings: Settings, engine: Engine) -> int:
                 try:
                     client.send_message(mail)
                     sent += 1
-                except (smtplib.SMTPServerDisconnected, OSError) as exc:  # the server went away mid-send
+                except smtplib.SMTPServerDisconnected as exc:  # the server went away mid-send
                     error, gone = str(exc)[:1000], exc
                 except smtplib.SMTPException as exc:  # this one refused (a recipient, a size): the rest go on
                     error = str(exc)[:1000]
                     log.warning("notification %s to message %s not sent: %s", item.kind, item.message_pk, exc)
+                except OSError as exc:  # the connection broke (SMTPException is an OSError too: it comes first)
+                    error, gone = str(exc)[:1000], exc
                 for row in rows:
                     row.attempts += 1
                     if error is None:

@@ -34,6 +34,8 @@ def purge_expired(session: Session, days: int, *, now: datetime | None = None) -
         message.subject = ""
         message.sender = ""
         message.error = None
+        message.body_text = message.body_html = message.reason = None  # what the desk showed of it
+        message.attachments, message.warnings = [], []
         message.status = MessageStatus.PURGED
         session.add(message)
         purged += 1
@@ -44,7 +46,7 @@ def purge_expired(session: Session, days: int, *, now: datetime | None = None) -
 
 
 def _past(draft: Draft, cutoff: datetime) -> bool:
-    if draft.status in (DraftStatus.PENDING,):
+    if draft.status in (DraftStatus.PENDING,) or draft.pending_change:
         return False  # still waiting for a reviewer: never purged under them
     if draft.status in (DraftStatus.APPROVED, DraftStatus.WITHDRAWN):
         last = draft.end or draft.start
@@ -54,6 +56,7 @@ def _past(draft: Draft, cutoff: datetime) -> bool:
 
 def _scrub(session: Session, draft: Draft) -> int:
     draft.evidence = {}
+    draft.pending_change = None  # a reply's proposal quotes the mail
     if draft.status not in (DraftStatus.APPROVED, DraftStatus.WITHDRAWN):
         for name in PERSONAL_FIELDS:
             setattr(draft, name, None)

@@ -69,6 +69,7 @@ def test_purge_deletes_old_raw_mail_and_personal_fields_but_keeps_published_even
         assert record.messages == 3 and record.drafts_scrubbed == 2
         messages = s.exec(select(Message)).all()
         assert all(m.raw is None and m.sender == "" and m.status == MessageStatus.PURGED for m in messages)
+        assert all(m.body_text is None and m.body_html is None and m.reason is None for m in messages)
         kept, scrubbed = s.get(Draft, first.id), s.get(Draft, second.id)
         assert kept.title and kept.published and kept.evidence == {}
         assert scrubbed.title is None and scrubbed.registration is None and scrubbed.reject_reason is None

@@ -163,3 +163,60 @@ def test_starttls_with_a_verified_certificate(configured, tmp_path):
         assert len(received.to("meho@vejle.example")) == 1
     finally:
         controller.stop()
+
+
+def test_no_mail_about_old_mail_or_mail_from_before_notifications_were_on(tmp_path, smtp):
+    """Turning notifications on must not answer a mailbox's history: mail received before that, and mail
+    sent longer ago than [notify] max_age_days (found in the mailbox now), get nothing; new mail does."""
+    from datetime import datetime, timedelta, timezone
+
+    controller, received = smtp
+    now = datetime.now(timezone.utc)
+    inbox = write_mails(tmp_path / "inbox", {"1-before.eml": event_mail(msgid="<before@vejle.example>", sent=now)})
+    config = tmp_path / "config.toml"
+    base = f'[mailbox]\nsource = "folder:{inbox}"\n[database]\nurl = "sqlite:///k.db"\n'
+    config.write_text(base)
+    run_once(load_settings(config))  # notifications off: taken in, never answered
+    with session_scope(open_store(load_settings(config))) as s:
+        first = s.exec(select(Draft)).one()
+        repo.update_draft(s, first.id, actor="mette", action="approved", status=DraftStatus.APPROVED)
+    config.write_text(base + f'[notify]\nenabled = true\nsmtp_host = "127.0.0.1"\nsmtp_port = {controller.port}\n'
+                             'smtp_security = "none"\nmax_age_days = 14\n')
+    write_mails(inbox, {
+        "2-old.eml": event_mail(title="Gammelt arrangement fra arkivet", msgid="<old@vejle.example>",
+                                when="Tirsdag den 27. oktober 2020 kl. 9-11", sent=datetime(2020, 9, 1, tzinfo=timezone.utc)),
+        "3-new.eml": event_mail(title="Nyt morgenmøde om tillid", msgid="<new@vejle.example>",
+                                when="Onsdag den 27. oktober 2027 kl. 9-11", sent=now - timedelta(days=1)),
+    })
+    run_once(load_settings(config))
+    answered = [m["In-Reply-To"] for m in received.to("meho@vejle.example")]
+    assert answered == ["<new@vejle.example>"]
+
+
+def test_one_decision_mail_per_submission_listing_its_events(configured, smtp):
+    settings, inbox = configured
+    _, received = smtp
+    from email.message import EmailMessage as Mail
+
+    two = Mail()
+    two["From"], two["To"], two["Subject"] = "Ida Kruse <ikr@kyst.example>", "kontakt@ledelsesugen.dk", "To arrangementer"
+    two["Date"], two["Message-ID"] = "Mon, 14 Sep 2026 10:00:00 +0200", "<two@kyst.example>"
+    two.set_content("Hej\n\nVi holder to arrangementer:\n\n"
+                    "Ledelse og data\nTid: Tirsdag den 27. oktober kl. 9-11\nSted: Kyst Universitet, Auditorium A, "
+                    "Universitetsvej 1, 6700 Esbjerg\n\n"
+                    "Tillid i teams\nTid: Torsdag den 29. oktober kl. 13-15\nSted: Kyst Universitet, Auditorium B, "
+                    "Universitetsvej 1, 6700 Esbjerg\n\nVenlig hilsen\nIda Kruse\nKyst Universitet\n")
+    (inbox / "06-two.eml").write_bytes(bytes(two))
+    run_once(settings)
+    with session_scope(open_store(settings)) as s:
+        drafts = [d for d in s.exec(select(Draft)).all() if d.title in ("Ledelse og data", "Tillid i teams")]
+        assert len(drafts) == 2
+        for draft in drafts:
+            repo.update_draft(s, draft.id, actor="mette", action="approved", status=DraftStatus.APPROVED)
+    CliRunner().invoke(main, ["notify", "--config", str(settings.base_dir / "config.toml")])
+    decisions = [m for m in received.to("ikr@kyst.example") if not m["Subject"].startswith("Vi har modtaget")]
+    assert len(decisions) == 1
+    body = decisions[0].get_content()
+    assert "Ledelse og data" in body and "Tillid i teams" in body and "torsdag den 29. oktober 2026" in body
+    CliRunner().invoke(main, ["notify", "--config", str(settings.base_dir / "config.toml")])
+    assert len([m for m in received.to("ikr@kyst.example") if not m["Subject"].startswith("Vi har modtaget")]) == 1
