@@ -192,8 +192,9 @@ def changed_fields(event: Event, draft: KeptDraft, parsed: ParsedMail) -> dict[s
 
 
 def _keep_times_together(event: Event, draft: KeptDraft, out: dict[str, FieldChange]) -> None:
-    """A new day for the start moves the end by as much, unless the reply gives the end itself; a timed
-    start where the draft was all day (or the other way) changes all_day with it."""
+    """A start moved (to another day or hour) moves the end by as much, keeping the event's length, unless
+    the reply gives the end itself; a timed start where the draft was all day (or the other way) changes
+    all_day with it."""
     start = out.get("start")
     if start is None:
         return
@@ -209,11 +210,13 @@ def _keep_times_together(event: Event, draft: KeptDraft, out: dict[str, FieldCha
 
 def _moved(end: str, old_start: str, new_start: str) -> str | None:
     try:
+        if len(end) > 10 and len(old_start) > 10 and len(new_start) > 10:  # timed: keep the length
+            moved = datetime.fromisoformat(end) + (datetime.fromisoformat(new_start) - datetime.fromisoformat(old_start))
+            return moved.strftime("%Y-%m-%dT%H:%M")
         delta = date.fromisoformat(new_start[:10]) - date.fromisoformat(old_start[:10])
-        day = date.fromisoformat(end[:10]) + delta
+        return (date.fromisoformat(end[:10]) + delta).isoformat() + end[10:]
     except ValueError:
         return None
-    return day.isoformat() + end[10:]
 
 
 def _own(event: Event, name: str, parsed: ParsedMail) -> bool:
@@ -242,17 +245,25 @@ def _when(value: object) -> str:
         return text
 
 
+def names(text: str, title: object) -> bool:
+    """The text names the title: each of its longer words stands in the text, inflected or not
+    ("morgenmødet om trivsel" names "Morgenmøde om trivsel")."""
+    words = [w for w in norm(str(title or "")).split() if len(w) >= 4]
+    said = norm(text).split()
+    return bool(words) and all(any(w.startswith(word) for w in said) for word in words)
+
+
 def _named(parsed: ParsedMail, drafts: list[KeptDraft]) -> list[KeptDraft]:
     """The drafts whose title the mail names, when it names some of several."""
     if len(drafts) < 2:
         return drafts
-    text = norm((parsed.reply_text or parsed.text or "") + " " + (parsed.subject or ""))
-    return [d for d in drafts if norm(str(d.fields.get("title") or "")) and norm(str(d.fields.get("title"))) in text]
+    text = (parsed.reply_text or parsed.text or "") + " " + (parsed.subject or "")
+    return [d for d in drafts if names(text, d.fields.get("title"))]
 
 
 def _cancelled_elsewhere(parsed: ParsedMail, known: Known) -> list[KeptDraft]:
     """A cancellation outside any thread: the sender's open drafts whose title it names."""
     sender = (parsed.sender_address or "").lower()
-    text = norm((parsed.text or "") + " " + (parsed.subject or ""))
+    text = (parsed.text or "") + " " + (parsed.subject or "")
     return [d for d in known.drafts.values() if sender and (d.sender_address or "").lower() == sender
-            and norm(str(d.fields.get("title") or "")) and norm(str(d.fields.get("title"))) in text]
+            and names(text, d.fields.get("title"))]
