@@ -9,6 +9,9 @@ take `?day=YYYY-MM-DD` (repeatable) and `?organizer=TEXT`.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -21,7 +24,7 @@ from publish.feeds import Site, ics_event, ics_feed, json_feed
 from publish.fields import by_organizer, event_key, on_days
 from publish.http import conditional
 from publish.page import Showing, render_event, render_programme
-from store.publishing import PublishedEvent, last_change, published_events
+from store.publishing import PublishedEvent, last_change, publication_stamp, published_events
 
 router = APIRouter()
 STATIC = Path(__file__).parent / "static"
@@ -39,6 +42,39 @@ class Published:
 def _published(request: Request) -> Published:
     with Session(request.app.state.engine) as session:
         return Published(published_events(session), last_change(session))
+
+
+class BuiltFeeds:
+    """Feeds already built, by what they are built from (the route, its filters, the publication stamp):
+    a poll of an unchanged feed costs one small query, not a new feed. Bounded; per process."""
+
+    def __init__(self, size: int = 64) -> None:
+        self.size = size
+        self.built: OrderedDict[tuple, tuple[bytes, datetime | None]] = OrderedDict()
+        self.lock = threading.Lock()  # sync routes run in a thread pool
+
+    def get(self, request: Request, key: tuple, build: Callable[[Published], bytes]) -> tuple[bytes, datetime | None]:
+        with Session(request.app.state.engine) as session:
+            key = (*key, publication_stamp(session))
+            with self.lock:
+                found = self.built.get(key)
+                if found is not None:
+                    self.built.move_to_end(key)
+                    return found
+            published = Published(published_events(session), last_change(session))
+        found = (build(published), published.last_change)
+        with self.lock:
+            self.built[key] = found
+            while len(self.built) > self.size:
+                self.built.popitem(last=False)
+        return found
+
+
+def _built(request: Request) -> BuiltFeeds:
+    state = request.app.state
+    if getattr(state, "built_feeds", None) is None:
+        state.built_feeds = BuiltFeeds()
+    return state.built_feeds
 
 
 def _site(request: Request) -> Site:
@@ -93,25 +129,23 @@ def programme_css(request: Request) -> Response:
 @router.api_route("/events.ics", methods=GET_HEAD)
 @router.api_route("/programme/events.ics", methods=GET_HEAD)
 def events_ics(request: Request, day: list[str] = Query(default=[]), organizer: str | None = None) -> Response:
-    published = _published(request)
     try:
-        events = _filtered(published.events, day, organizer)
+        body, changed = _built(request).get(request, ("ics", tuple(sorted(day)), organizer), lambda published: ics_feed(
+            _filtered(published.events, day, organizer), name=_title(request), site=_site(request)))
     except BadFilter as exc:
         return _bad(exc)
-    return conditional(request, ics_feed(events, name=_title(request), site=_site(request)), media_type=ICS,
-                       last_modified=published.last_change)
+    return conditional(request, body, media_type=ICS, last_modified=changed)
 
 
 @router.api_route("/events.json", methods=GET_HEAD)
 @router.api_route("/programme/events.json", methods=GET_HEAD)
 def events_json(request: Request, day: list[str] = Query(default=[]), organizer: str | None = None) -> Response:
-    published = _published(request)
     try:
-        events = _filtered(published.events, day, organizer)
+        body, changed = _built(request).get(request, ("json", tuple(sorted(day)), organizer), lambda published: json_feed(
+            _filtered(published.events, day, organizer), title=_title(request), generated=published.last_change))
     except BadFilter as exc:
         return _bad(exc)
-    return conditional(request, json_feed(events, title=_title(request), generated=published.last_change),
-                       media_type="application/json", last_modified=published.last_change)
+    return conditional(request, body, media_type="application/json", last_modified=changed)
 
 
 def _one(request: Request, key: str) -> tuple[PublishedEvent | None, datetime | None]:
