@@ -96,9 +96,7 @@ def _finished(cal: icalendar.Calendar, events: list[PublishedEvent], site: Site)
     if not events:  # RFC 5545 wants a component: the zone alone, for this year
         zones = {DEFAULT_ZONE: {date.today().year}}
     end = b"END:VCALENDAR\r\n"
-    head = cal.to_ical()
-    assert head.endswith(end)
-    parts = [head[: -len(end)]]
+    parts = [cal.to_ical().removesuffix(end)]  # the properties; the components follow, kept ready-written
     parts.extend(_vtimezone_ical(tzid, min(zones[tzid]), max(zones[tzid])) for tzid in sorted(zones))
     parts.extend(_vevent_ical(event.uid, event.sequence, event.cancelled, event.timezone, event.last_modified,
                               json.dumps(event.fields, sort_keys=True, default=str), site.base_url) for event in events)

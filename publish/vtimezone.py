@@ -15,8 +15,10 @@ Each onset is written in the wall-clock time in force just before it (RFC 5545 3
 starts in the first year from which the zone has followed it without a break, so the block is the same
 whatever year the events are in while the rules stay. A comma-separated list of RDATEs (what
 `icalendar.Timezone.from_tzid` writes) is read by vobject, and stored by Radicale, as its first date
-only; a zone whose switches follow no yearly rule gets one component per switch instead, which every
-client reads too.
+only; a zone whose switches follow no yearly rule (the rule must hold the year after too, so one year
+is never taken for a rule) gets one component per switch instead, after the one in force on 1 January.
+A switch to a later clock is written DAYLIGHT and one to an earlier clock STANDARD, whatever the zone
+data calls summer: dateutil's tzical (under vobject and icalendar) places the hour that comes twice by it.
 """
 
 from __future__ import annotations
