@@ -93,3 +93,33 @@ def instant(moment: datetime | None, style: str = "short", zone: ZoneInfo = DANI
 def exclusive_end(last_day: date) -> date:
     """The day after an all-day event's last day (iCalendar's DTEND of a DATE is exclusive)."""
     return last_day + timedelta(days=1)
+
+
+def heading(value: date) -> str:
+    """A day as a heading of the programme: "Mandag den 26. oktober" (no year, capital first letter)."""
+    return sentence(day(value, "long", year=False))
+
+
+def sentence(text: str) -> str:
+    """The text with a capital first letter, as a line of its own begins: "hele dagen" -> "Hele dagen"."""
+    return text[:1].upper() + text[1:]
+
+
+def time_of_day(start: str | None, end: str | None = None, all_day: bool = False) -> str:
+    """An event's time under its day's heading (the day is said there): "kl. 09.00–10.30", "kl. 09.00",
+    "hele dagen", "hele dagen, til og med fredag den 30. oktober", "kl. 09.00 til tirsdag den 27. oktober
+    kl. 16.00". An unreadable value is shown as written."""
+    first = parse_wall(start)
+    if first is None:
+        return start or ""
+    last = parse_wall(end)
+    first_day, first_time = first
+    later_day = last is not None and last[0] > first_day
+    if all_day or first_time is None:
+        return f"hele dagen, til og med {day(last[0], year=False)}" if later_day else "hele dagen"  # type: ignore[index]
+    text = f"kl. {clock(*first_time)}"
+    if later_day and last[1] is not None:  # type: ignore[index]
+        return f"{text} til {day(last[0], year=False)} kl. {clock(*last[1])}"  # type: ignore[index]
+    if last is not None and last[1] is not None and last[0] == first_day:
+        return f"{text}–{clock(*last[1])}"
+    return text

@@ -75,8 +75,9 @@ class ReviewSettings:
 @dataclass(frozen=True, kw_only=True)
 class PublishSettings:
     out: str = "public"
-    site_url: str = "http://127.0.0.1:8044"
+    site_url: str = "http://127.0.0.1:8044/programme/"  # the programme's public address (links, webcal://)
     title: str = "Arrangementer under Ledelsesugen"
+    cancelled_days: int = 14  # a withdrawn event stays on the programme as "Aflyst" this many days
 
 
 @dataclass(frozen=True, kw_only=True)

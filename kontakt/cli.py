@@ -350,20 +350,69 @@ def reject(settings: Settings, draft_id: int, reason: str, actor: str) -> None:
 def _decide(settings: Settings, draft_id: int, actor: str, action: str, reason: str | None) -> None:
     from kontakt.pipeline import open_store
     from store import DraftStatus, repo, session_scope
+    from store.publishing import refuse_reject_of_published
 
     status = DraftStatus.APPROVED if action == "approved" else DraftStatus.REJECTED
     with session_scope(open_store(settings)) as session:
+        if status == DraftStatus.REJECTED:
+            refuse_reject_of_published(repo.get_draft(session, draft_id))
         draft = repo.update_draft(session, draft_id, actor=actor, action=action, status=status, note=reason)
     click.echo(f"Draft {draft.id} {action}: {draft.title} ({draft.start}).")
+
+
+@main.command()
+@click.argument("draft_id", type=int)
+@click.option("--as", "actor", default="cli", show_default=True, help="Who decides (recorded in the history).")
+@config_option
+def discard(settings: Settings, draft_id: int, actor: str) -> None:
+    """Discard the unapproved change to a published event: the published version stays as it is.
+
+    The draft's fields go back to what is published and it is approved again; the feed, its
+    SEQUENCE and its Last-Modified do not change. Recorded as "change_discarded".
+
+    Example: kontakt discard 12
+    """
+    from kontakt.pipeline import open_store
+    from store import session_scope
+    from store.publishing import discard_changes
+
+    with session_scope(open_store(settings)) as session:
+        draft = discard_changes(session, draft_id, actor=actor)
+    click.echo(f"Draft {draft.id}: change discarded; published as before: {draft.title} ({draft.start}).")
+
+
+@main.command()
+@click.argument("draft_id", type=int)
+@click.option("--reason", help="Why (kept in the history).")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--as", "actor", default="cli", show_default=True, help="Who decides (recorded in the history).")
+@config_option
+def withdraw(settings: Settings, draft_id: int, reason: str | None, yes: bool, actor: str) -> None:
+    """Withdraw a published event: subscribed calendars are told it is cancelled, and the programme
+    shows it as "Aflyst" for [publish] cancelled_days days. Asks for confirmation unless --yes.
+
+    Example: kontakt withdraw 12 --reason "Aflyst af arrangøren" --yes
+    """
+    from kontakt.pipeline import open_store
+    from store import repo, session_scope
+    from store.publishing import withdraw as withdraw_event
+
+    with session_scope(open_store(settings)) as session:
+        draft = repo.get_draft(session, draft_id)
+        if not yes:
+            click.confirm(f"Withdraw {draft.title} ({draft.start}) for every subscriber?", abort=True)
+        draft = withdraw_event(session, draft_id, actor=actor, note=reason)
+    click.echo(f"Draft {draft.id} withdrawn: {draft.title} ({draft.start}) is cancelled in the feeds.")
 
 
 @main.command()
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Folder to write (default: [publish] out).")
 @config_option
 def publish(settings: Settings, out: Path | None) -> None:
-    """Write the public programme as static files: index.html, events.ics, events.json.
+    """Write the public programme as static files: index.html, events.ics, events.json, a page and .ics per event.
 
     Only approved events appear; an edited event shows its last approved version until approved again.
+    A file whose content did not change is left as it is.
 
     Example: kontakt publish --out /var/www/ledelsesugen
     """
@@ -373,8 +422,10 @@ def publish(settings: Settings, out: Path | None) -> None:
 
     folder = out or settings.path(settings.publish.out)
     with session_scope(open_store(settings)) as session:
-        counts = export(session, folder, title=settings.publish.title)
-    click.echo(f"Published {counts['events']} event(s) ({counts['cancelled']} cancelled) to {folder}.")
+        counts = export(session, folder, title=settings.publish.title, site_url=settings.publish.site_url,
+                        cancelled_days=settings.publish.cancelled_days)
+    click.echo(f"Published {counts['events']} event(s) ({counts['cancelled']} cancelled) to {folder}: "
+               f"{counts['written']} file(s) written, {counts['unchanged']} unchanged.")
 
 
 @main.command()

@@ -28,7 +28,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from core.settings import Settings
 from publish import web as public_pages
-from review import views
+from review import published, views
 from review.deps import ACTION_LABELS, FIELD_LABELS, LOW_CONFIDENCE, STATUS_LABELS, LoginRequired, ReviewError, render
 from store import Message
 
@@ -77,6 +77,7 @@ def create_app(settings: Settings, engine: Engine, *, reread: Reread | None = No
         return render(request, "error.html", {"message": exc.message}, status=exc.status)
 
     app.include_router(views.router)
+    app.include_router(published.router)  # discard a change / withdraw a published event
     app.include_router(public_pages.router)
     return app
 

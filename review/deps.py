@@ -23,7 +23,8 @@ STATUS_LABELS = {"pending": "Afventer", "approved": "Godkendt", "rejected": "Afv
                  "merged": "Slået sammen", "withdrawn": "Trukket tilbage"}
 ACTION_LABELS = {"created": "oprettet fra mail", "edited": "rettet", "approved": "godkendt", "rejected": "afvist",
                  "not_event": "ikke et arrangement", "merged": "slået sammen", "updated_by_reply": "ændret af svar",
-                 "withdrawn": "trukket tilbage"}
+                 "withdrawn": "trukket tilbage",
+                 "change_discarded": "ændring kasseret (den offentliggjorte version beholdt)"}
 
 
 class ReviewError(Exception):

@@ -55,8 +55,9 @@ def check_draft(form: dict[str, str]) -> DraftForm:
         result.errors["end"] = "Slut skal ligge efter start."
     if v["start"] and v["registration_deadline"] and v["registration_deadline"][:10] > v["start"][:10]:
         result.errors["registration_deadline"] = "Tilmeldingsfristen skal ligge før arrangementet."
-    if v["all_day"] and v["start"] and len(v["start"]) > 10:
-        v["start"] = v["start"][:10]
+    for name in ("start", "end"):  # all day: both ends are dates (the feed's DTEND is the day after the end)
+        if v["all_day"] and v[name] and len(v[name]) > 10:
+            v[name] = v[name][:10]
     reg = v["registration"]
     if reg and not (EMAIL.match(reg) or URL.match(reg)):
         result.errors["registration"] = "Tilmelding skal være et link (https://…) eller en e-mailadresse."

@@ -13,6 +13,7 @@ from review.queries import needs_attention, queue, reread, status_counts
 from review.forms import check_draft
 from review.mailview import marked_text, sanitised_html
 from store import Conflict, Draft, DraftStatus, Message, MessageStatus, StoreError, User, repo
+from store.publishing import has_published_version
 from store.users import add_user, authenticate, list_users
 
 router = APIRouter()
@@ -20,8 +21,10 @@ DECISIONS = {
     "approve": (DraftStatus.APPROVED, "approved", "Godkendt."),
     "reject": (DraftStatus.REJECTED, "rejected", "Afvist."),
     "not_event": (DraftStatus.NOT_EVENT, "not_event", "Markeret som ikke et arrangement."),
-    "withdraw": (DraftStatus.WITHDRAWN, "withdrawn", "Trukket tilbage: kalenderne får besked om aflysningen."),
-}
+}  # withdrawing a published event, and discarding a change to one, are in review/published.py
+
+REJECT_PUBLISHED = ("Arrangementet er offentliggjort og kan ikke afvises: kassér ændringen for at beholde den "
+                    "offentliggjorte version, eller træk det tilbage for at aflyse det.")
 
 
 def _get_or_404(session: Session, model: type, key: int, noun: str) -> Any:
@@ -114,6 +117,8 @@ async def save_draft(request: Request, draft_id: int, user: User = Depends(curre
         version = int(form.get("version", ""))
     except ValueError:
         raise ReviewError(400, "Formularen mangler kladdens version. Genindlæs siden.") from None
+    if action == "withdraw":  # asks for confirmation first (review/published.py)
+        return RedirectResponse(f"/drafts/{draft_id}/withdraw", status_code=303)
     checked = check_draft(form)
     if action in ("save", "approve") and not checked.ok:
         return render(request, "draft.html", _draft_context(session, draft, form=checked.values | form_flags(form),
@@ -130,6 +135,8 @@ async def save_draft(request: Request, draft_id: int, user: User = Depends(curre
         elif action in DECISIONS:
             status, verb, message = DECISIONS[action]
             reason = form.get("reason", "").strip() or None
+            if action == "reject" and has_published_version(draft):
+                return render(request, "draft.html", _draft_context(session, draft, conflict=REJECT_PUBLISHED), status=422)
             if action == "reject" and not reason:
                 return render(request, "draft.html", _draft_context(session, draft, form=checked.values | form_flags(form),
                                                                     errors={"reason": "Skriv en begrundelse for afvisningen."}),

@@ -37,3 +37,22 @@ def test_instants_are_shown_in_danish_local_time_summer_and_winter():
 def test_deadline_with_and_without_a_time():
     assert danish.deadline("2026-10-09T12:00") == "fredag den 9. oktober 2026 kl. 12.00"
     assert danish.deadline("2026-10-09", "short") == "fre. 9. okt. 2026"
+
+
+@pytest.mark.parametrize("start, end, all_day, expected", [
+    ("2026-10-26T09:00", "2026-10-26T10:30", False, "kl. 09.00–10.30"),
+    ("2026-10-26T09:00", None, False, "kl. 09.00"),
+    ("2026-10-26T09:00", "2026-10-27T16:00", False, "kl. 09.00 til tirsdag den 27. oktober kl. 16.00"),
+    ("2026-10-28", "2026-10-30", True, "hele dagen, til og med fredag den 30. oktober"),
+    ("2026-10-28", None, True, "hele dagen"),
+    ("i uge 44", None, False, "i uge 44"),
+])
+def test_time_of_day_under_a_day_heading(start, end, all_day, expected):
+    assert danish.time_of_day(start, end, all_day) == expected
+
+
+def test_a_day_as_a_heading_and_a_sentence():
+    from datetime import date
+
+    assert danish.heading(date(2026, 10, 26)) == "Mandag den 26. oktober"
+    assert danish.sentence("hele dagen") == "Hele dagen" and danish.sentence("") == ""

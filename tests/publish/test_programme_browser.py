@@ -9,14 +9,13 @@ import pytest
 import uvicorn
 
 from tests.conftest import require_binary
-from tests.publish.test_feeds_and_page import site  # noqa: F401  (the fixture)
 from tests.review.test_review_browser import CHROMIUM_ARGS, shot
 from tests.support.dovecot import free_port
 
 pytestmark = pytest.mark.browser
 
 
-def test_programme_page_lists_approved_events_by_day(site):  # noqa: F811
+def test_programme_page_lists_approved_events_by_day(site):
     settings, _ = site
     chromium = require_binary("/usr/bin/chromium", "Debian's chromium")
     from playwright.sync_api import sync_playwright
