@@ -350,12 +350,9 @@ def reject(settings: Settings, draft_id: int, reason: str, actor: str) -> None:
 def _decide(settings: Settings, draft_id: int, actor: str, action: str, reason: str | None) -> None:
     from kontakt.pipeline import open_store
     from store import DraftStatus, repo, session_scope
-    from store.publishing import refuse_reject_of_published
 
     status = DraftStatus.APPROVED if action == "approved" else DraftStatus.REJECTED
     with session_scope(open_store(settings)) as session:
-        if status == DraftStatus.REJECTED:
-            refuse_reject_of_published(repo.get_draft(session, draft_id))
         draft = repo.update_draft(session, draft_id, actor=actor, action=action, status=status, note=reason)
     click.echo(f"Draft {draft.id} {action}: {draft.title} ({draft.start}).")
 

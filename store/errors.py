@@ -17,3 +17,8 @@ class NotFound(StoreError):
 
 class Conflict(StoreError):
     """Someone else changed the row since it was read (optimistic locking)."""
+
+
+class NotPublished(StoreError):
+    """The decision does not fit the draft's publication: discarding or withdrawing what was never
+    published, or rejecting what is (a published event is withdrawn, or its change discarded)."""

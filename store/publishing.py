@@ -15,15 +15,11 @@ from sqlmodel import Session, col, select
 
 from core.model import EVENT_FIELDS
 from store import repo
-from store.errors import StoreError
+from store.errors import NotPublished
 from store.models import Draft, DraftStatus
 
 LIVE = (DraftStatus.APPROVED, DraftStatus.PENDING)  # pending here = edited after approval: the old version stays out
 PUBLISHED_FIELDS = (*EVENT_FIELDS, "description")
-
-
-class NotPublished(StoreError):
-    """The decision exists only for a published event, and this draft is not one (or has nothing to undo)."""
 
 
 @dataclass(frozen=True)
@@ -89,7 +85,7 @@ def discard_changes(session: Session, draft_id: int, *, actor: str, expected_ver
         raise NotPublished(f"draft {draft_id} has no change to a published event to discard")
     published = {name: draft.published.get(name) for name in PUBLISHED_FIELDS}  # type: ignore[union-attr]
     return repo.update_draft(session, draft_id, actor=actor, action="change_discarded", expected_version=expected_version,
-                             values=published, status=DraftStatus.APPROVED, note=note, changed_by_reply=False)
+                             values=published, status=DraftStatus.APPROVED, note=note, extra={"changed_by_reply": False})
 
 
 def withdraw(session: Session, draft_id: int, *, actor: str, expected_version: int | None = None,
@@ -103,9 +99,3 @@ def withdraw(session: Session, draft_id: int, *, actor: str, expected_version: i
                              status=DraftStatus.WITHDRAWN, note=note)
 
 
-def refuse_reject_of_published(draft: Draft) -> None:
-    """Rejecting is for drafts never published: for a published event a reviewer either discards the
-    change (the published version stays) or withdraws the event, and the history says which."""
-    if has_published_version(draft):
-        raise NotPublished(f"draft {draft.id} is a published event: discard its change or withdraw it instead "
-                           "of rejecting it")

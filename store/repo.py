@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 
 from core.model import EVENT_FIELDS, KeptDraft, KeptMessage
 from store.db import insert_skipping_existing
-from store.errors import Conflict, NotFound
+from store.errors import Conflict, NotFound, NotPublished
 from store.models import Draft, DraftChange, DraftStatus, Message, MessageStatus, Notification, SeenMail, utcnow
 from store.work import PIPELINE_ACTOR, unit_of_work
 
@@ -173,6 +173,10 @@ def update_draft(
         old = getattr(draft, name)
         if old != new:
             changes[name] = [old, new]
+    if status in (DraftStatus.REJECTED, DraftStatus.NOT_EVENT) and draft.published is not None and draft.status in OPEN:
+        # subscribers would see it cancelled without a word: a published event is withdrawn, or its change discarded
+        raise NotPublished(f"draft {draft_id} is a published event: discard its change or withdraw it instead of "
+                           "rejecting it")
     if status is not None and status != draft.status:
         changes["status"] = [str(draft.status), str(status)]
     assignments: dict[str, Any] = {name: pair[1] for name, pair in changes.items() if name != "status"}

@@ -48,7 +48,7 @@ def test_discarding_a_change_keeps_the_published_version_confirmed_with_its_sequ
         approved = repo.update_draft(s, first, actor="mette", action="approved", status=DraftStatus.APPROVED)
         published, sequence, published_at = dict(approved.published), approved.sequence, approved.published_at
         before = feed(s)
-        changed = repo.update_draft(s, first, actor="kontakt", action="updated_by_reply", changed_by_reply=True,
+        changed = repo.update_draft(s, first, actor="jonas", action="edited",
                                     values={"start": "2026-10-27T13:00", "place": "Et andet sted"})
         assert changed.status == DraftStatus.PENDING and feed(s) == before
         with pytest.raises(Conflict):
@@ -92,6 +92,20 @@ def test_withdrawing_cancels_for_subscribers_and_is_only_for_published_events(da
             withdraw(s, first, actor="mette")
         with pytest.raises(NotPublished):
             discard_changes(s, first, actor="mette")
+
+
+def test_the_store_refuses_to_reject_a_published_event(database_url, tmp_path):
+    """Rejecting would cancel it for every subscriber without a word: only withdrawing does that."""
+    settings, ids = two_drafts(database_url, tmp_path)
+    first = ids["Tillid i hverdagen – ledermøde"]
+    with session_scope(open_store(settings)) as s:
+        repo.update_draft(s, first, actor="mette", action="approved", status=DraftStatus.APPROVED)
+        repo.update_draft(s, first, actor="jonas", action="edited", values={"place": "Et andet sted"})
+        before = feed(s)
+        for status in (DraftStatus.REJECTED, DraftStatus.NOT_EVENT):
+            with pytest.raises(NotPublished, match="withdraw"):
+                repo.update_draft(s, first, actor="mette", action=str(status), status=status, note="nej")
+        assert feed(s) == before and s.get(Draft, first).status == DraftStatus.PENDING
 
 
 def version_of(html: str) -> str:
