@@ -58,7 +58,7 @@ Limits (mail is hostile input; each limit is a warning when it bites)
 - MAX_HEADERS 500 distinct header names kept; MAX_HEADER_CHARS 2,000 per value;
   MAX_ADDRESS_CHARS 10,000 of From read for the sender; MAX_REFERENCES 100 ids
   (the thread's root and the most recent ones).
-- MAX_PARTS 1,000 parts walked; MAX_DEPTH 256 levels (the walk is iterative, so depth
+- MAX_PARTS 1,000 parts walked; MAX_DEPTH 512 levels (the walk is iterative, so depth
   costs no stack; the standard library's parser itself gives up at about 900 levels:
   ParseError). mail-parser reads the bodies only below MAILPARSER_MAX_PARTS 200 parts,
   MAILPARSER_MAX_DEPTH 50 levels and MAILPARSER_MAX_HEADERS 1,000 header fields (it
@@ -100,7 +100,7 @@ MAX_HEADER_CHARS = 2000
 MAX_ADDRESS_CHARS = 10_000
 MAX_REFERENCES = 100
 MAX_PARTS = 1000
-MAX_DEPTH = 256
+MAX_DEPTH = 512
 MAILPARSER_MAX_PARTS = 200
 MAILPARSER_MAX_DEPTH = 50
 MAILPARSER_MAX_HEADERS = 1000
@@ -211,8 +211,10 @@ def _raw_text(value: str) -> str:
 
 # C0 and C1 controls, DEL, bidi embeddings/overrides/isolates, zero-width space and BOM:
 # they spoof what a reviewer sees (CVE-2021-42574) or inject lines into logs and headers
-_CONTROLS_KEEP_LINES = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\u200b\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]")
-_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u200b\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]")
+_INVISIBLE = "\u200b\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff"
+_CONTROLS_KEEP_LINES = re.compile(f"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f{_INVISIBLE}]")
+_INVISIBLE_CHARS = re.compile(f"[{_INVISIBLE}]")
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
 def clean_text(text: str) -> str:
@@ -222,7 +224,7 @@ def clean_text(text: str) -> str:
 
 
 def _one_line(text: str, limit: int = MAX_HEADER_CHARS) -> str:
-    text = _CONTROLS.sub(" ", text[: limit * 4])
+    text = _CONTROLS.sub(" ", _INVISIBLE_CHARS.sub("", text[: limit * 4]))
     return unicodedata.normalize("NFC", " ".join(text.split()))[:limit]
 
 
