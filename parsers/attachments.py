@@ -125,6 +125,11 @@ def read_attachment(att: RawAttachment) -> Attachment:
 def _reason(exc: Exception, kind: str) -> str:
     if isinstance(exc, Unreadable):
         return str(exc)
+    if kind == "pdf":
+        from pypdf.errors import LimitReachedError
+
+        if isinstance(exc, LimitReachedError):
+            return f"PDF-filen pakker ud til over {MAX_PDF_STREAM_BYTES // 2**20} MB"
     if isinstance(exc, zipfile.BadZipFile):
         return "filen er ikke et Word-dokument (ikke en zip-fil)" if kind == "docx" else "beskadiget zip-fil"
     what = {"pdf": "PDF-filen", "docx": "Word-dokumentet"}.get(kind, "filen")
