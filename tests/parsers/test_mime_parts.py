@@ -230,3 +230,14 @@ def test_mail_parser_reads_ordinary_mail_and_the_walk_reads_it_the_same(name):
     assert (by_mailparser.plain, by_mailparser.html) == (by_walk.plain, by_walk.html)
     assert by_mailparser.attachments == by_walk.attachments
     assert by_mailparser.plain or by_mailparser.html
+
+
+def test_a_mail_over_8_mb_of_base64_runs_just_short_of_the_cut_is_read():
+    # near-misses made the earlier pattern backtrack for minutes; the scan is linear now
+    run = b"".join([b"QUJD" * 19 + b"\r\n"] * 1999)
+    parts = [attached(MIMEApplication(b"", "octet-stream"), f"bilag{n}.bin") for n in range(60)]
+    raw = multipart("mixed", text_part(mails.EVENT_TEXT), *parts)
+    raw = raw.replace(b'.bin"\n\n', b'.bin"\n\n' + run)
+    assert len(raw) > 8 * 2**20
+    mime = read_mime(raw)
+    assert mime.plain == [mails.EVENT_TEXT] and len(mime.attachments) == 50
