@@ -52,9 +52,9 @@ at all (texts for reviewers are Danish).
 
 Limits (mail is hostile input; each limit is a warning when it bites)
 ---------------------------------------------------------------------
-- MAX_FULL_PARSE_BYTES 8 MiB: above it, runs of LONG_RUN_LINES 2,000 base64 lines or
-  more (attachment bodies, never read past MAX_ATTACHMENT_BYTES anyway) are dropped
-  before parsing, and the attachment is listed with its size;
+- MAX_FULL_PARSE_BYTES 8 MiB: in a mail larger than that, base64 bodies over
+  MAX_ATTACHMENT_BYTES (never decoded anyway) are dropped before parsing, and the
+  attachment is listed with its size;
   MAX_PARSE_BYTES 16 MiB: what is left beyond it is not parsed at all.
 - MAX_HEADERS 500 distinct header names kept; MAX_HEADER_CHARS 2,000 per value;
   MAX_ADDRESS_CHARS 10,000 of From read for the sender; MAX_REFERENCES 100 ids
@@ -295,7 +295,6 @@ def _id_text(value: str | None) -> str | None:
 # a run of base64 lines, matched only from a line's start and without backtracking (possessive), so the
 # scan is linear: the earlier pattern "(?:[A-Za-z0-9+/=]{40,}\r?\n){2000,}" took 35 s on 8 MB of 800-line runs
 BASE64_RUN = re.compile(rb"^(?:[A-Za-z0-9+/=]{40,}+\r?\n)++", re.MULTILINE)
-LONG_RUN_LINES = 2000  # about 150 kB: an attachment's body, never read past MAX_ATTACHMENT_BYTES anyway
 # what stands in the part for a base64 run dropped before parsing, so the attachment is listed with its size
 SKIPPED = re.compile(r"=kontakt-skipped:(\d{1,12})=")
 
@@ -322,14 +321,15 @@ def _bounded(raw: bytes, mail: MimeMail) -> bytes:
 
         def drop(run: re.Match[bytes]) -> bytes:
             nonlocal dropped
-            if run.group(0).count(b"\n") < LONG_RUN_LINES:
+            if len(run.group(0)) * 3 // 4 <= MAX_ATTACHMENT_BYTES:  # read as usual
                 return run.group(0)
             dropped += 1
             return b"=kontakt-skipped:%d=\r\n" % (len(run.group(0)) * 3 // 4)
 
         raw = BASE64_RUN.sub(drop, raw)
         if dropped:
-            mail.warn(f"encoded parts in a mail over {MAX_FULL_PARSE_BYTES // 2**20} MB were not read")
+            mail.warn(f"{dropped} attachment(s) over {MAX_ATTACHMENT_BYTES // 2**20} MB in a mail over "
+                      f"{MAX_FULL_PARSE_BYTES // 2**20} MB: not parsed")
     if len(raw) > MAX_PARSE_BYTES:
         raw = raw[:MAX_PARSE_BYTES]
         mail.warn(f"only the first {MAX_PARSE_BYTES // 2**20} MB of the mail were read")
