@@ -218,8 +218,8 @@ _END_VEVENT = re.compile(r"^END:VEVENT[ \t]*$", re.MULTILINE | re.IGNORECASE)
 
 
 def _bounded_calendar(text: str, warnings: list[str]) -> str:
-    """At most MAX_VEVENTS VEVENTs, and a text cut short (MAX_TEXT) closed after its last whole VEVENT."""
-    text = text.replace("\r\n", "\n")
+    """At most MAX_TEXT characters and MAX_VEVENTS VEVENTs; a text cut short is closed after its last whole VEVENT."""
+    text = text[:MAX_TEXT].replace("\r\n", "\n")
     ends = [m.end() for m in _END_VEVENT.finditer(text)]
     complete = re.search(r"^END:VCALENDAR[ \t]*\s*$", text[-200:], re.MULTILINE | re.IGNORECASE)
     if len(ends) > MAX_VEVENTS:

@@ -17,8 +17,8 @@ cannot give what we need, decided per message; `MimeMail.fallback` says why.
 Measured on the hostile corpus and on hand-built mail (bench/mime.py prints the counts):
 
 - before mail-parser runs (`_survey`): more than MAILPARSER_MAX_PARTS parts, deeper
-  than MAILPARSER_MAX_DEPTH (its walk is recursive and does work per part) or more
-  than MAILPARSER_MAX_HEADERS header fields;
+  than MAILPARSER_MAX_DEPTH (its walk is recursive and does work per part), more than
+  MAILPARSER_MAX_HEADERS header fields or MAILPARSER_MAX_HEADER_CHARS of headers;
   a forwarded mail attached as message/rfc822 (it flattens every attached message to a
   string again, so the time grows with the square of the nesting: 50 forwards 0.2 s,
   100 forwards 0.7 s, and from about 150 it raises RecursionError on mail the standard
@@ -62,8 +62,9 @@ Limits (mail is hostile input; each limit is a warning when it bites)
 - MAX_PARTS 1,000 parts walked; MAX_DEPTH 512 levels (the walk is iterative, so depth
   costs no stack; the standard library's parser itself gives up at about 900 levels:
   ParseError). mail-parser reads the bodies only below MAILPARSER_MAX_PARTS 200 parts,
-  MAILPARSER_MAX_DEPTH 50 levels and MAILPARSER_MAX_HEADERS 1,000 header fields (it
-  parses every Received header: 5,000 of them cost 0.2 s).
+  MAILPARSER_MAX_DEPTH 50 levels, MAILPARSER_MAX_HEADERS 1,000 header fields and
+  MAILPARSER_MAX_HEADER_CHARS 256 kB of headers (it parses every header: every Received
+  line, every address in To and Cc; 5,000 Received cost 0.2 s, 50,000 addresses 5 s).
 - MAX_TEXT_CHARS 200,000 per body part, MAX_TOTAL_TEXT_CHARS 1,000,000 over all.
 - MAX_ATTACHMENT_BYTES 8 MiB per attachment (larger ones are listed with a note, not
   decoded); MAX_ATTACHMENTS 50 listed; MAX_FORWARDED 20 forwarded mails described.
@@ -105,6 +106,7 @@ MAX_DEPTH = 512
 MAILPARSER_MAX_PARTS = 200
 MAILPARSER_MAX_DEPTH = 50
 MAILPARSER_MAX_HEADERS = 1000
+MAILPARSER_MAX_HEADER_CHARS = 256 * 1024
 MAX_TEXT_CHARS = 200_000
 MAX_TOTAL_TEXT_CHARS = 1_000_000
 MAX_ATTACHMENT_BYTES = 8 * 1024 * 1024
@@ -279,7 +281,7 @@ def header_text(value: object, limit: int = MAX_HEADER_CHARS) -> str:
     """A header value as one line of readable text (see the module docstring); never raises."""
     if value is None:
         return ""
-    return _one_line(_decode_words(_raw_text(str(value))), limit)
+    return _one_line(_decode_words(_raw_text(str(value)[: limit * 8])), limit)
 
 
 def _id_text(value: str | None) -> str | None:
@@ -372,9 +374,9 @@ def _read_headers(message: Message, mail: MimeMail) -> None:
 
 def _references(value: str | None) -> list[str]:
     """The thread's root and the most recent ancestors (a loop may carry thousands)."""
-    ids = list(dict.fromkeys((_raw_text(value) if value else "").split()))
-    ids = [i for i in (_id_text(i) for i in ids) if i]
-    return ids if len(ids) <= MAX_REFERENCES else ids[:1] + ids[-(MAX_REFERENCES - 1):]
+    ids = (value or "").split()
+    ids = ids if len(ids) <= MAX_REFERENCES else ids[:1] + ids[-(MAX_REFERENCES - 1):]
+    return list(dict.fromkeys(i for i in map(_id_text, ids) if i))
 
 
 def _sender(value: str | None, mail: MimeMail) -> tuple[str | None, str | None, str | None]:
@@ -461,6 +463,8 @@ def _survey(message: Message, mail: MimeMail) -> str | None:
     """Why mail-parser must not read this message's bodies (module docstring), or None. Iterative."""
     if len(message) > MAILPARSER_MAX_HEADERS:
         return f"more than {MAILPARSER_MAX_HEADERS} header fields"
+    if sum(len(value) for _, value in message.raw_items()) > MAILPARSER_MAX_HEADER_CHARS:
+        return f"headers over {MAILPARSER_MAX_HEADER_CHARS:,} characters"
     stack: list[tuple[Message, int]] = [(message, 0)]
     seen = 0
     while stack:

@@ -241,3 +241,43 @@ def test_a_mail_over_8_mb_of_many_base64_bodies_is_read():
     assert len(raw) > 8 * 2**20
     mime = read_mime(raw)
     assert mime.plain == [mails.EVENT_TEXT] and len(mime.attachments) == 50
+
+
+def _reasons() -> dict[str, tuple[bytes, str]]:
+    body = mails.EVENT_TEXT.encode()
+    head = b"From: Kirsten Lund <kilu@noerrebaek.example>\r\nSubject: Ledermode\r\n"
+
+    def mixed(part: bytes) -> bytes:
+        return (head + b'Content-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n'
+                + body + b"\r\n--b\r\n" + part + b"\r\n--b--\r\n")
+
+    deep = b"Content-Type: text/plain; charset=utf-8\r\n\r\n" + body
+    for i in range(60):
+        deep = b"Content-Type: multipart/mixed; boundary=d%d\r\n\r\n--d%d\r\n" % (i, i) + deep + b"\r\n--d%d--\r\n" % i
+    plain = b"Content-Type: text/plain; charset=utf-8\r\n\r\n" + body
+    return {
+        "nested": (head + deep, "nested deeper than 50"),
+        "many headers": (head + b"".join(b"X-Trace-%d: x\r\n" % i for i in range(1001)) + plain, "more than 1000 header fields"),
+        "long headers": (head + b"To: " + b", ".join(b"p%d@x.example" % i for i in range(30000)) + b"\r\n" + plain,
+                         "headers over"),
+        "forward": (mixed(b"Content-Type: message/rfc822\r\n\r\n" + head + plain), "forwarded mail"),
+        "no parts": (head + b"Content-Type: multipart/mixed\r\n\r\n" + body, "without parts"),
+        "unnamed attachment": (mixed(b"Content-Type: application/pdf\r\nContent-Disposition: attachment\r\n\r\n%PDF"),
+                               "without a name"),
+        "utf-7": (head + b"Content-Type: text/plain; charset=utf-7\r\n\r\n" + body, "UTF-7"),
+        "undecodable": (head + b"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+                        + mails.EVENT_TEXT.replace("–", "-").encode("latin-1"), "declared charset"),
+        "8-bit part header": (mixed('Content-Type: application/pdf; name="Møde.pdf"'.encode("latin-1")
+                                    + b"\r\nContent-Disposition: attachment\r\n\r\n%PDF"), "not UTF-8"),
+        "inline calendar": (mixed(b"Content-Type: text/calendar; charset=utf-8\r\n\r\n" + ICS.encode()), "other than plain"),
+        "named body": (mixed(b'Content-Type: text/plain; charset=utf-8; name="svar.txt"\r\n\r\nTak\r\n'), "body part with a name"),
+        "mojibake": (head + b"Content-Type: text/plain; charset=iso-8859-1\r\n\r\n" + body, "mojibake"),
+    }
+
+
+@pytest.mark.parametrize("name", list(_reasons()))
+def test_the_walk_reads_what_mail_parser_cannot_and_says_why(name):
+    raw, reason = _reasons()[name]
+    mime = read_mime(raw)
+    assert mime.reader == "walk" and reason in mime.fallback
+    assert any("Nørrebæk Rådhus" in text for text in mime.plain)
