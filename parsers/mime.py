@@ -56,6 +56,9 @@ Limits (mail is hostile input; each limit is a warning when it bites)
   MAX_ATTACHMENT_BYTES (never decoded anyway) are dropped before parsing, and the
   attachment is listed with its size;
   MAX_PARSE_BYTES 16 MiB: what is left beyond it is not parsed at all.
+- Before parsing, a Content-Type or Content-Disposition field is cut to MAX_MIME_HEADER_CHARS
+  16 kB and MAX_MIME_PARAMETERS 128 parameters (the standard library's parameter parser
+  is quadratic in the ';' inside quotes, and its parser runs it on every multipart).
 - MAX_HEADERS 500 distinct header names kept; MAX_HEADER_CHARS 2,000 per value;
   MAX_ADDRESS_CHARS 10,000 of From read for the sender; MAX_REFERENCES 100 ids
   (the thread's root and the most recent ones).
@@ -99,6 +102,8 @@ MAX_FULL_PARSE_BYTES = 8 * 1024 * 1024
 MAX_PARSE_BYTES = 16 * 1024 * 1024
 MAX_HEADERS = 500
 MAX_HEADER_CHARS = 2000
+MAX_MIME_HEADER_CHARS = 16 * 1024
+MAX_MIME_PARAMETERS = 128
 MAX_ADDRESS_CHARS = 10_000
 MAX_REFERENCES = 100
 MAX_PARTS = 1000
@@ -317,7 +322,28 @@ def read_mime(raw: bytes, *, use_mailparser: bool = True) -> MimeMail:
     return mail
 
 
+# Content-Type and Content-Disposition fields, with their continuation lines (linear: anchored, possessive)
+MIME_HEADER_FIELD = re.compile(rb"^content-(?:type|disposition)[ \t]*:[^\r\n]*+(?:\r?\n[ \t][^\r\n]*+)*+",
+                               re.IGNORECASE | re.MULTILINE)
+
+
 def _bounded(raw: bytes, mail: MimeMail) -> bytes:
+    cut = 0
+
+    def shorten(found: re.Match[bytes]) -> bytes:
+        # the standard library's parameter parser is quadratic in the ';' inside quotes (40,000 took 2 s),
+        # and its own parser runs it on every multipart's Content-Type: such a field is cut before parsing
+        nonlocal cut
+        field = found.group(0)
+        if len(field) <= MAX_MIME_HEADER_CHARS and field.count(b";") <= MAX_MIME_PARAMETERS:
+            return field
+        cut += 1
+        return b";".join(field[:MAX_MIME_HEADER_CHARS].split(b";")[: MAX_MIME_PARAMETERS + 1])
+
+    raw = MIME_HEADER_FIELD.sub(shorten, raw)
+    if cut:
+        mail.warn(f"{cut} Content-Type/Content-Disposition field(s) over {MAX_MIME_HEADER_CHARS:,} characters or "
+                  f"{MAX_MIME_PARAMETERS} parameters were cut")
     if len(raw) > MAX_FULL_PARSE_BYTES:  # keep memory bounded: drop huge encoded bodies before parsing
         dropped = 0
 

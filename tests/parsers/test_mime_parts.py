@@ -281,3 +281,16 @@ def test_the_walk_reads_what_mail_parser_cannot_and_says_why(name):
     mime = read_mime(raw)
     assert mime.reader == "walk" and reason in mime.fallback
     assert any("Nørrebæk Rådhus" in text for text in mime.plain)
+
+
+@pytest.mark.parametrize("where", ["message", "part"])
+def test_a_mime_header_full_of_quoted_semicolons_is_cut_before_parsing(where):
+    # the standard library's parameter parser is quadratic in them: 200,000 would take it minutes
+    noise = b'x="' + b";" * 200_000 + b'"; '
+    top = b'multipart/mixed; ' + (noise if where == "message" else b"") + b'boundary="b"'
+    inner = b'text/plain; ' + (noise if where == "part" else b"") + b"charset=utf-8"
+    raw = (b"From: a@b.example\r\nSubject: x\r\nContent-Type: " + top + b"\r\n\r\n--b\r\nContent-Type: " + inner
+           + b"\r\n\r\n" + mails.EVENT_TEXT.encode() + b"\r\n--b--\r\n")
+    mime = read_mime(raw)
+    assert any("were cut" in w for w in mime.warnings)
+    assert mime.plain == [mails.EVENT_TEXT]  # a boundary past the cut is found at the delimiter lines
