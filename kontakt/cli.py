@@ -86,13 +86,14 @@ def run(settings: Settings) -> None:
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per message, one per line (JSON Lines).")
 @click.option("--timezone", default="Europe/Copenhagen", show_default=True, help="The zone of the mails' wall-clock times.")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 def extract(as_json: bool, timezone: str, paths: Sequence[Path]) -> None:
     """Read events from .eml files or folders of them, without a database.
 
     Prints, per message in the order given, the JSON object documented in the
-    README ("The extract contract"). A message that cannot be read prints an
-    object with "kind": "failed" and its "error".
+    README ("The extract contract"). A file that cannot be read, or a message
+    the extractor fails on, prints an object with "kind": "failed" and its
+    "error", and the files after it are still read.
 
     Example: kontakt extract --json mail.eml samples/inbox
     """
@@ -100,33 +101,45 @@ def extract(as_json: bool, timezone: str, paths: Sequence[Path]) -> None:
     from kontakt.reader import Reader
 
     with Reader(tz=timezone, limits=ReaderSettings()) as reader:
-        for path in _eml_files(paths):
-            try:
-                result = reader.read(path.read_bytes())
-            except OSError as exc:
-                result = None
-                error = f"the file could not be read: {exc.strerror or exc}"
-            if result is not None and result.parsed is not None:
-                row = result.parsed.to_json(source=str(path))
+        for path, listing_error in _eml_files(paths):
+            row = _failed_row(path, listing_error) if listing_error else _extract_row(reader, path)
+            if as_json:
+                click.echo(json.dumps(row, ensure_ascii=False))
             else:
-                row = {"source": str(path), "message_id": None, "is_event_submission": False,
-                       "kind": "failed", "error": result.error if result is not None else error, "events": []}
-            _print_extracted(row, as_json)
+                click.echo(f"{path}: {row['kind']}, {len(row['events'])} event(s)" + (f" ({row['error']})" if "error" in row else ""))
+                for event in row["events"]:
+                    click.echo(f"  {event['start']}  {event['title']}  @ {event['place']}")
 
 
-def _print_extracted(row: dict[str, Any], as_json: bool) -> None:
-    if as_json:
-        click.echo(json.dumps(row, ensure_ascii=False))
-        return
-    click.echo(f"{row['source']}: {row['kind']}, {len(row['events'])} event(s)" + (f": {row['error']}" if row.get("error") else ""))
-    for event in row["events"]:
-        click.echo(f"  {event['start']}  {event['title']}  @ {event['place']}")
+def _extract_row(reader: Any, path: Path) -> dict[str, Any]:
+    """One file's line of `kontakt extract`, read in the reader's worker (bounded in time and memory); never
+    raises (but for an interrupt): a fault of the extractor's on one mail fails that file, the rest are read."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return _failed_row(path, f"the file could not be read: {exc.strerror or exc.__class__.__name__}")
+    result = reader.read(raw)
+    if result.parsed is None:
+        return _failed_row(path, result.error or "the mail could not be read")
+    return result.parsed.to_json(source=str(path))
 
 
-def _eml_files(paths: Sequence[Path]) -> list[Path]:
-    files: list[Path] = []
+def _failed_row(path: Path, error: str) -> dict[str, Any]:
+    return {"source": str(path), "message_id": None, "is_event_submission": False, "kind": "failed",
+            "error": error, "events": []}
+
+
+def _eml_files(paths: Sequence[Path]) -> list[tuple[Path, str | None]]:
+    """The files to read in the order given, a folder's .eml files sorted; with why a path cannot be listed."""
+    files: list[tuple[Path, str | None]] = []
     for path in paths:
-        files.extend(sorted(path.glob("*.eml")) if path.is_dir() else [path])
+        if not path.is_dir():
+            files.append((path, None if path.exists() else "no such file"))
+            continue
+        try:
+            files.extend((p, None) for p in sorted(path.glob("*.eml")))
+        except OSError as exc:
+            files.append((path, f"the folder could not be read: {exc.strerror or exc.__class__.__name__}"))
     return files
 
 

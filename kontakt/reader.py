@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from types import TracebackType
 
+from core.errors import KontaktError
 from core.model import ParsedMail
 from core.settings import ReaderSettings
 
@@ -47,7 +48,7 @@ class ReadResult:
     error: str | None = None
 
 
-class ReaderUnavailable(RuntimeError):
+class ReaderUnavailable(KontaktError):
     """The worker could not be started at all (not a fault of any mail)."""
 
 
