@@ -90,6 +90,17 @@ def instant(moment: datetime | None, style: str = "short", zone: ZoneInfo = DANI
     return f"{day(local.date(), style)} kl. {clock(local.hour, local.minute)}"
 
 
+def typed(value: str | None) -> str:
+    """A model time string as a reviewer would type it back: "27.10.2026 kl. 09.00" or "27.10.2026".
+    Readable in a form field, and read again as it stands (never the ISO form)."""
+    parsed = parse_wall(value)
+    if parsed is None:
+        return value or ""
+    the_day, the_time = parsed
+    text = f"{the_day.day:02d}.{the_day.month:02d}.{the_day.year}"
+    return f"{text} kl. {clock(*the_time)}" if the_time else text
+
+
 def exclusive_end(last_day: date) -> date:
     """The day after an all-day event's last day (iCalendar's DTEND of a DATE is exclusive)."""
     return last_day + timedelta(days=1)

@@ -13,6 +13,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from core import danish
 from publish.feeds import registration_url
 from store.publishing import PublishedEvent
 
@@ -58,6 +59,6 @@ def render_programme(events: list[PublishedEvent], *, title: str, assets: str = 
             items.append({"uid": e.uid, "title": f.get("title"), "description": f.get("description"),
                           "when": when_text(f), "place": place, "audience": f.get("audience"),
                           "organizer": f.get("organizer"), "registration": registration_url(f.get("registration")),
-                          "deadline": f.get("registration_deadline")})
+                          "deadline": danish.deadline(f.get("registration_deadline"))})
         days.append({"heading": day_heading(date.fromisoformat(day)), "date": day, "events": items})
     return _env.get_template("programme.html").render(title=title, days=days, assets=assets, feeds=feeds)

@@ -37,3 +37,10 @@ def test_instants_are_shown_in_danish_local_time_summer_and_winter():
 def test_deadline_with_and_without_a_time():
     assert danish.deadline("2026-10-09T12:00") == "fredag den 9. oktober 2026 kl. 12.00"
     assert danish.deadline("2026-10-09", "short") == "fre. 9. okt. 2026"
+
+
+def test_typed_is_what_a_reviewer_writes_and_never_iso():
+    assert danish.typed("2026-10-27T09:00") == "27.10.2026 kl. 09.00"
+    assert danish.typed("2026-10-27") == "27.10.2026"
+    assert danish.typed(None) == ""
+    assert danish.typed("i uge 44") == "i uge 44"
