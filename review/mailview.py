@@ -1,6 +1,11 @@
-"""Showing hostile mail safely: sanitised HTML, and the text with each field's evidence marked."""
+"""Showing hostile mail safely: sanitised HTML, and the text with each field's evidence marked so it can be
+followed: every field its own mark (colour and name), and where a value came from when not from the text."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
 
 import nh3
 from markupsafe import Markup, escape
@@ -8,6 +13,9 @@ from markupsafe import Markup, escape
 ALLOWED_TAGS = {"p", "br", "b", "strong", "i", "em", "u", "ul", "ol", "li", "table", "thead", "tbody", "tr", "td", "th",
                 "a", "h1", "h2", "h3", "h4", "blockquote", "div", "span", "hr", "pre"}  # no img: no remote loads
 MAX_HTML = 500_000
+# the order fields are marked in: each keeps its own colour (style.css .ev-0 … .ev-9) on every draft
+MARK_ORDER = ("title", "start", "end", "place", "online", "registration_deadline", "registration", "organizer",
+              "audience", "all_day")
 
 
 def sanitised_html(html: str | None) -> str:
@@ -19,19 +27,66 @@ def sanitised_html(html: str | None) -> str:
                      strip_comments=True)
 
 
-def marked_text(text: str, evidence: dict[str, str], labels: dict[str, str]) -> Markup:
-    """The text, escaped, with each evidence span wrapped in <mark data-field=…>."""
-    spans: list[tuple[int, int, str]] = []
-    for name, snippet in evidence.items():
+def mark_class(name: str) -> str:
+    return f"ev ev-{MARK_ORDER.index(name) if name in MARK_ORDER else len(MARK_ORDER)}"
+
+
+def marked_text(text: str, evidence: Mapping[str, str], labels: Mapping[str, str]) -> Markup:
+    """The text, escaped, with each field's evidence in its own <mark> (named in Danish on hover), and an
+    anchor `#ev-FIELD` before it. Fields read from the same words share one mark."""
+    spans: list[tuple[int, int, list[str]]] = []
+    for name in sorted(evidence, key=lambda n: MARK_ORDER.index(n) if n in MARK_ORDER else len(MARK_ORDER)):
+        snippet = evidence[name]
         if not snippet:
             continue
         at = text.find(snippet)
-        if at >= 0 and all(at >= e or at + len(snippet) <= s for s, e, _ in spans):
-            spans.append((at, at + len(snippet), name))
+        if at < 0:
+            continue
+        same = next((s for s in spans if (s[0], s[1]) == (at, at + len(snippet))), None)
+        if same is not None:
+            same[2].append(name)
+        elif all(at >= e or at + len(snippet) <= s for s, e, _ in spans):
+            spans.append((at, at + len(snippet), [name]))
     out, pos = [], 0
-    for start, end, name in sorted(spans):
+    for start, end, names in sorted(spans):
         out.append(escape(text[pos:start]))
-        out.append(Markup('<mark data-field="{}" title="{}">{}</mark>').format(name, labels.get(name, name), text[start:end]))
+        label = " og ".join(labels.get(n, n) for n in names)
+        anchors = Markup("").join(Markup('<span class="ev-anchor" id="ev-{}"></span>').format(n) for n in names)
+        out.append(anchors + Markup('<mark class="{}" data-fields="{}" data-label="{}" title="Kilde til {}">{}</mark>')
+                   .format(mark_class(names[0]), " ".join(names), label, label, text[start:end]))
         pos = end
     out.append(escape(text[pos:]))
     return Markup("").join(out)
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a field's value was read, said to the reviewer."""
+
+    kind: str  # text, subject, attachment, reply, elsewhere
+    label: str  # in Danish: "i mailens tekst", "fra vedhæftet fil program.pdf", …
+    message_pk: int | None = None  # a reply: the mail it came from
+
+
+def evidence_sources(evidence: Mapping[str, str], mail: Any, message: Any, history: Iterable[Any]) -> dict[str, Source]:
+    """For each field with evidence: in the text (it has a mark), the subject, an attachment, or a reply."""
+    by_reply: dict[str, int] = {}
+    for change in history:
+        if change.action == "updated_by_reply" and change.message_pk is not None:
+            for name in change.changes or {}:
+                by_reply[name] = change.message_pk
+    sources = {}
+    for name, snippet in evidence.items():
+        if not snippet:
+            continue
+        if name in by_reply and (message is None or by_reply[name] != message.id):
+            sources[name] = Source("reply", f"fra et svar (mail {by_reply[name]})", by_reply[name])
+        elif mail.text and snippet in mail.text:
+            sources[name] = Source("text", "i mailens tekst")
+        elif message is not None and snippet in (message.subject or ""):
+            sources[name] = Source("subject", "fra mailens emnelinje")
+        elif attachment := next((a for a in mail.attachments if a.text and snippet in a.text), None):
+            sources[name] = Source("attachment", f"fra vedhæftet fil {attachment.filename or '(uden navn)'}")
+        else:
+            sources[name] = Source("elsewhere", "står ikke ordret i mailens tekst")
+    return sources
