@@ -130,6 +130,8 @@ def check_draft(form: dict[str, str], *, year: int) -> DraftForm:
     readings: dict[str, TypedTime] = {}
     for name in TIME_FIELDS:
         typed = form.get(name) or ""
+        if name == "end" and not typed.strip() and v.get("end"):
+            continue  # given by a range typed into the start
         result.typed[name] = typed
         reading = read_time(typed, year=_year_of(v.get("start")) or year, label=TIME_LABELS[name])
         readings[name] = reading
