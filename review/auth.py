@@ -33,7 +33,8 @@ def login_again(request: Request, path: str, fields: dict[str, str]) -> Response
     resume = json.dumps({"path": path, "fields": fields}, ensure_ascii=False)
     if not RESUMABLE.match(path) or len(resume) > MAX_RESUME_CHARS:
         resume = None
-    return render(request, "login.html", {"next": safe_next(path), "error": None, "resume": resume,
+    back = path if RESUMABLE.match(path) else "/"  # a form's own address may take no GET (/bulk)
+    return render(request, "login.html", {"next": back, "error": None, "resume": resume,
                                           "expired": True}, status=401)
 
 

@@ -39,6 +39,7 @@ REPLY_PREFIX = re.compile(r"^(?:\s*(?:" + "|".join(map(re.escape, _PATTERNS["rep
 PIPELINE_ACTOR = "kontakt"
 OPEN = (DraftStatus.PENDING, DraftStatus.APPROVED)
 NEAR_DUPLICATE_RATIO = 0.8  # titles this alike on the same day may be one event sent twice
+NEIGHBOURHOOD = 4  # how many sorted neighbours each title is compared with
 MAX_SEARCH_TEXT = 200_000
 
 
@@ -236,23 +237,33 @@ def _is_own_subject(title: str) -> bool:
 
 
 def near_duplicates(drafts: Iterable[Draft]) -> dict[int, list[int]]:
-    """Open drafts of other mails on the same day whose titles are nearly the same."""
-    by_day: dict[str, list[Draft]] = defaultdict(list)
+    """Open drafts of other mails on the same day whose titles are nearly the same.
+
+    Titles are compared with their neighbours only (sorted as written, and by their sorted words), a few on
+    each side: near-identical titles sort together, and a season of thousands stays a few milliseconds."""
+    by_day: dict[str, list[tuple[int, int, str]]] = defaultdict(list)  # day -> (id, message, title)
     for d in drafts:
         if d.start and d.title and d.status in OPEN:
-            by_day[d.start[:10]].append(d)
-    found: dict[int, list[int]] = defaultdict(list)
+            by_day[d.start[:10]].append((d.id, d.message_pk, _normal(d.title)))
+    found: dict[int, set[int]] = defaultdict(set)
     for group in by_day.values():
-        titles = [_normal(d.title or "") for d in group]
-        for i, a in enumerate(group):
-            for j in range(i + 1, len(group)):
-                b = group[j]
-                if a.message_pk == b.message_pk:
-                    continue
-                if difflib.SequenceMatcher(None, titles[i], titles[j]).ratio() >= NEAR_DUPLICATE_RATIO:
-                    found[a.id].append(b.id)
-                    found[b.id].append(a.id)
-    return dict(found)
+        for key in (lambda t: t[2], lambda t: " ".join(sorted(t[2].split()))):
+            ordered = sorted(group, key=key)
+            for i, (a_id, a_mail, a_title) in enumerate(ordered):
+                for b_id, b_mail, b_title in ordered[i + 1:i + 1 + NEIGHBOURHOOD]:
+                    if a_mail != b_mail and b_id not in found[a_id] and _alike(a_title, b_title):
+                        found[a_id].add(b_id)
+                        found[b_id].add(a_id)
+    return {k: sorted(v) for k, v in found.items() if v}
+
+
+def _alike(a: str, b: str) -> bool:
+    words_a, words_b = set(a.split()), set(b.split())
+    if len(words_a & words_b) * 2 < len(words_a | words_b):  # fewer than half the words shared: not the same title
+        return False
+    matcher = difflib.SequenceMatcher(None, a, b)
+    return (matcher.real_quick_ratio() >= NEAR_DUPLICATE_RATIO and matcher.quick_ratio() >= NEAR_DUPLICATE_RATIO
+            and matcher.ratio() >= NEAR_DUPLICATE_RATIO)
 
 
 def checked_fields(draft: Draft, history: Iterable[DraftChange]) -> set[str]:
