@@ -11,6 +11,7 @@ datetimes, shown in Europe/Copenhagen unless told otherwise.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
@@ -21,6 +22,7 @@ DAY_FORMATS = {"long": "EEEE 'den' d. MMMM y", "short": "EEE d. MMM y"}
 DAY_FORMATS_NO_YEAR = {"long": "EEEE 'den' d. MMMM", "short": "EEE d. MMM"}
 
 
+@lru_cache(maxsize=4096)  # a page shows the same few days many times; Babel's formatting is the slow part
 def day(value: date, style: str = "long", *, year: bool = True) -> str:
     """"tirsdag den 27. oktober 2026" (long) or "tirs. 27. okt. 2026" (short)."""
     return format_date(value, (DAY_FORMATS if year else DAY_FORMATS_NO_YEAR)[style], locale=LOCALE)

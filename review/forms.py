@@ -116,8 +116,9 @@ class DraftForm:
 TIME_LABELS = {"start": "Start", "end": "Slut", "registration_deadline": "Tilmeldingsfrist"}
 
 
-def check_draft(form: dict[str, str], *, year: int) -> DraftForm:
-    """The edited fields, checked. Times without a year are read in `year` (the event's)."""
+def check_draft(form: dict[str, str], *, year: int, readings: bool = True) -> DraftForm:
+    """The edited fields, checked. Times without a year are read in `year` (the event's); `readings`: also
+    say each time back in words (for the form, not for a check alone)."""
     result = DraftForm()
     v = result.values
     for name in TEXT_FIELDS:
@@ -140,7 +141,7 @@ def check_draft(form: dict[str, str], *, year: int) -> DraftForm:
         v[name] = reading.value
         if name == "start" and reading.end and not (form.get("end") or "").strip():
             v["end"], result.typed["end"] = reading.end, danish.typed(reading.end)  # "9.30-11" gives the end too
-        if reading.value:
+        if reading.value and readings:
             result.readings[name] = danish.when(reading.value) if name != "registration_deadline" \
                 else danish.deadline(reading.value)
     if not v["start"] and "start" not in result.errors:
@@ -168,4 +169,4 @@ def draft_problems(values: dict[str, Any]) -> dict[str, str]:
     form = {name: ("" if values.get(name) is None else str(values.get(name))) for name in (*TEXT_FIELDS, *TIME_FIELDS)}
     form.update(all_day="on" if values.get("all_day") else "", online="on" if values.get("online") else "")
     year = _year_of(values.get("start")) or date.today().year
-    return check_draft(form, year=year).errors
+    return check_draft(form, year=year, readings=False).errors

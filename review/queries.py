@@ -313,8 +313,10 @@ class MailGroup:
     rows: list[QueueRow]
 
 
-def queue(session: Session, query: QueueQuery, *, event_week: int = 44) -> list[MailGroup]:
-    """The queue as sorted and filtered, events of one mail together. Flatten it for the one order."""
+def queue(session: Session, query: QueueQuery, *, event_week: int = 44, reasons: bool = True) -> list[MailGroup]:
+    """The queue as sorted and filtered, events of one mail together. Flatten it for the one order.
+    `reasons=False`: only the order is wanted (a draft page's neighbours), so the flags are worked out
+    only where the query filters by them."""
     stmt = (select(Draft, Message).join(Message, Message.id == Draft.message_pk)  # type: ignore[arg-type]
             .options(defer(Message.raw)))  # type: ignore[arg-type]
     if query.status != "all":
@@ -331,8 +333,11 @@ def queue(session: Session, query: QueueQuery, *, event_week: int = 44) -> list[
         pairs = [(d, m) for d, m in pairs if needle in (d.organizer or "").casefold()]
     if query.q:
         pairs = [(d, m) for d, m in pairs if _matches(session, d, m, query.q)]
-    context = attention_context(session, [d for d, _ in pairs], event_week)
-    rows = [(d, m, needs_attention(d, m, context)) for d, m in pairs]
+    if reasons or query.attention:
+        context = attention_context(session, [d for d, _ in pairs], event_week)
+        rows = [(d, m, needs_attention(d, m, context)) for d, m in pairs]
+    else:
+        rows = [(d, m, []) for d, m in pairs]
     if query.attention:
         rows = [r for r in rows if r[2]]
     groups: dict[int, MailGroup] = {}

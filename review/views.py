@@ -69,7 +69,7 @@ def readings_of(draft: Draft) -> dict[str, str]:
 
 
 def queue_ids(request: Request, session: Session, query: QueueQuery) -> list[int]:
-    return order(queue(session, query, event_week=request.app.state.settings.review.event_week))
+    return order(queue(session, query, event_week=request.app.state.settings.review.event_week, reasons=False))
 
 
 def draft_context(request: Request, session: Session, draft: Draft, query: QueueQuery, *,
