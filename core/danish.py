@@ -11,6 +11,7 @@ datetimes, shown in Europe/Copenhagen unless told otherwise.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
@@ -21,6 +22,7 @@ DAY_FORMATS = {"long": "EEEE 'den' d. MMMM y", "short": "EEE d. MMM y"}
 DAY_FORMATS_NO_YEAR = {"long": "EEEE 'den' d. MMMM", "short": "EEE d. MMM"}
 
 
+@lru_cache(maxsize=4096)  # a page shows the same few days many times; Babel's formatting is the slow part
 def day(value: date, style: str = "long", *, year: bool = True) -> str:
     """"tirsdag den 27. oktober 2026" (long) or "tirs. 27. okt. 2026" (short)."""
     return format_date(value, (DAY_FORMATS if year else DAY_FORMATS_NO_YEAR)[style], locale=LOCALE)
@@ -88,6 +90,17 @@ def instant(moment: datetime | None, style: str = "short", zone: ZoneInfo = DANI
         raise ValueError("an instant must be aware (UTC or with its offset)")
     local = moment.astimezone(zone)
     return f"{day(local.date(), style)} kl. {clock(local.hour, local.minute)}"
+
+
+def typed(value: str | None) -> str:
+    """A model time string as a reviewer would type it back: "27.10.2026 kl. 09.00" or "27.10.2026".
+    Readable in a form field, and read again as it stands (never the ISO form)."""
+    parsed = parse_wall(value)
+    if parsed is None:
+        return value or ""
+    the_day, the_time = parsed
+    text = f"{the_day.day:02d}.{the_day.month:02d}.{the_day.year}"
+    return f"{text} kl. {clock(*the_time)}" if the_time else text
 
 
 def exclusive_end(last_day: date) -> date:

@@ -70,6 +70,7 @@ class ReviewSettings:
     port: int = 8044
     secret_env: str = "KONTAKT_SECRET"
     secure_cookies: bool = False
+    event_week: int = 44  # Ledelsesugen's ISO week: a draft dated outside it needs attention
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -297,13 +297,20 @@ def schedule(settings: Settings) -> None:
 def serve(settings: Settings, host: str | None, port: int | None) -> None:
     """Start the review desk and the public programme pages (uvicorn).
 
+    Sessions are signed with the secret in $KONTAKT_SECRET ([review] secret_env); without it, on SQLite,
+    with a secret generated once and kept beside the database (DB.secret); on PostgreSQL it refuses to start.
+
     Example: kontakt serve --port 8044   (then open http://127.0.0.1:8044/)
     """
+    import os
+
     import uvicorn
 
-    from kontakt.desk import desk_app
+    from kontakt.desk import desk_app, secret_file
 
     app = desk_app(settings)
+    if not os.environ.get(settings.review.secret_env or ""):
+        click.echo(f"Sessions are signed with the secret kept in {secret_file(settings)}.", err=True)
     uvicorn.run(app, host=host or settings.review.host, port=port or settings.review.port, log_level="info",
                 proxy_headers=False)
 

@@ -1,7 +1,7 @@
 """What every page of the desk shares: the one render path, errors, the session's user, CSRF.
 
 Views import this module; the app factory (`review.app`) wires it. Neither imports the views'
-own module, so the desk has no import circle.
+own modules, so the desk has no import circle.
 """
 
 from __future__ import annotations
@@ -13,7 +13,9 @@ from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 from sqlmodel import Session
 
+from core import danish
 from store import User
+from store.decisions import latest_undo
 
 LOW_CONFIDENCE = 0.6
 FIELD_LABELS = {"title": "Titel", "start": "Start", "end": "Slut", "all_day": "Hele dagen", "place": "Sted",
@@ -21,10 +23,31 @@ FIELD_LABELS = {"title": "Titel", "start": "Start", "end": "Slut", "all_day": "H
                 "organizer": "Arrangør", "audience": "Målgruppe", "description": "Beskrivelse"}
 STATUS_LABELS = {"pending": "Afventer", "approved": "Godkendt", "rejected": "Afvist", "not_event": "Ikke et arrangement",
                  "merged": "Slået sammen", "withdrawn": "Trukket tilbage"}
+MESSAGE_STATUS_LABELS = {"received": "Modtaget, ikke læst endnu", "queued": "Læst, kladder i køen",
+                         "not_event": "Læst, intet arrangement", "duplicate": "Dublet af en tidligere mail",
+                         "failed": "Kunne ikke læses", "purged": "Slettet efter opbevaringstiden"}
 ACTION_LABELS = {"created": "oprettet fra mail", "edited": "rettet", "approved": "godkendt", "rejected": "afvist",
                  "not_event": "ikke et arrangement", "merged": "slået sammen", "updated_by_reply": "ændret af svar",
-                 "withdrawn": "trukket tilbage",
+                 "withdrawn": "trukket tilbage", "undone": "fortrudt", "checked": "tjekket",
                  "change_discarded": "ændring kasseret (den offentliggjorte version beholdt)"}
+# "Fortryd godkendelsen af kladde 12": what each decision is called when it is taken back
+UNDO_NOUNS = {"approved": "godkendelsen", "rejected": "afvisningen", "not_event": "\u201dikke et arrangement\u201d",
+              "merged": "sammenlægningen", "withdrawn": "tilbagetrækningen"}
+
+
+def shown_value(name: str, value: Any) -> str:
+    """A field's value as the history shows it: times in words, statuses and yes/no in Danish."""
+    if value is None or value == "":
+        return "–"
+    if name == "status":
+        return STATUS_LABELS.get(str(value), str(value))
+    if isinstance(value, bool):
+        return "ja" if value else "nej"
+    if name == "registration_deadline":
+        return danish.deadline(str(value))
+    if name in ("start", "end"):
+        return danish.when(str(value))
+    return str(value)
 
 
 class ReviewError(Exception):
@@ -37,21 +60,24 @@ class ReviewError(Exception):
 
 
 class LoginRequired(Exception):
-    pass
+    """No (or an expired) session. A form posted without one comes back after logging in again."""
 
 
 def render(request: Request, template: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
-    """Every page goes through here: the base context (user, CSRF token, flash) is added once."""
+    """Every page goes through here: the base context (user, CSRF token, flash, the undo offer) is added once."""
     session = request.session
     if "csrf" not in session:
         session["csrf"] = secrets.token_urlsafe(32)
-    base = {"request": request, "csrf": session["csrf"], "user": getattr(request.state, "user", None),
-            "flash": session.pop("flash", None)}
+    user = getattr(request.state, "user", None)
+    base = {"request": request, "csrf": session["csrf"], "user": user, "flash": session.pop("flash", None),
+            "undo": getattr(request.state, "undo", None),
+            "shortcuts": bool(user is not None and (user.preferences or {}).get("shortcuts", True))}
     return request.app.state.templates.TemplateResponse(request=request, name=template, context={**base, **context},
                                                         status_code=status)
 
 
 def flash(request: Request, message: str) -> None:
+    """A message for the next page (the decision's result, named so it cannot be taken for the next draft's)."""
     request.session["flash"] = message
 
 
@@ -66,6 +92,7 @@ def current_user(request: Request, session: Session = Depends(db)) -> User:
     if user is None:
         raise LoginRequired()
     request.state.user = user
+    request.state.undo = latest_undo(session, user.name)
     return user
 
 
@@ -75,14 +102,32 @@ def require_admin(user: User = Depends(current_user)) -> User:
     return user
 
 
+def same_origin(request: Request) -> bool:
+    """The browser says the request comes from this site's own page (Sec-Fetch-Site cannot be set by a page)."""
+    return request.headers.get("sec-fetch-site") == "same-origin"
+
+
 async def checked_form(request: Request) -> dict[str, str]:
-    """The POSTed form, refused unless it carries this session's CSRF token (and comes from this site)."""
+    """The POSTed form, refused unless it comes from this site and carries this session's CSRF token.
+
+    A form from a page of this site whose token is stale (the reviewer logged in again in another tab,
+    which renews the token) is taken: the browser vouches that it is our own page, and the next page
+    carries the renewed token."""
     form = await request.form()
     token = str(form.get("csrf", ""))
     expected = request.session.get("csrf", "")
     origin = request.headers.get("origin")
     if origin and origin != "null" and origin != f"{request.url.scheme}://{request.url.netloc}":
         raise ReviewError(403, "Forespørgslen kom fra et andet websted og blev afvist.")
-    if not expected or not secrets.compare_digest(token, expected):
-        raise ReviewError(403, "Formularen var udløbet eller ugyldig (CSRF). Genindlæs siden og prøv igen.")
+    if request.headers.get("sec-fetch-site") in ("cross-site", "same-site"):
+        raise ReviewError(403, "Forespørgslen kom fra et andet websted og blev afvist.")
+    if not (expected and secrets.compare_digest(token, expected)) and not same_origin(request):
+        raise ReviewError(403, "Formularen var udløbet eller ugyldig. Genindlæs siden og prøv igen.")
     return {k: str(v) for k, v in form.items()}
+
+
+async def checked_form_lists(request: Request) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """As `checked_form`, with every value of names given more than once (the queue's selected drafts)."""
+    single = await checked_form(request)
+    form = await request.form()
+    return single, {key: [str(v) for v in form.getlist(key)] for key in form.keys()}

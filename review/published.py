@@ -1,9 +1,7 @@
-"""The two decisions only a published event has (issue 17), kept apart from the draft form:
-
-- "Kassér ændringen": the unapproved change (an edit, a reply) is thrown away; the published version
-  stays exactly as it is (same SEQUENCE, nothing new for subscribers). History: "change_discarded".
-- "Træk tilbage": withdrawing cancels the event for every subscriber, so it asks first on a page of
-  its own (GET shows what will happen, POST with confirm=ja does it). History: "withdrawn".
+""""Kassér ændringen", the decision only a published event with an unapproved edit has (issue 17): the
+change is thrown away, and the published version stays exactly as it is (same SEQUENCE, nothing new
+for subscribers). History: "change_discarded". Withdrawing a published event is one of the draft
+page's decisions (review/views.py), asked for confirmation and undoable like the others.
 """
 
 from __future__ import annotations
@@ -12,9 +10,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
-from review.deps import ReviewError, checked_form, current_user, db, flash, render
+from review.deps import ReviewError, checked_form, current_user, db, flash
 from store import Conflict, Draft, User
-from store.publishing import NotPublished, discard_changes, withdraw
+from store.publishing import NotPublished, discard_changes
 
 router = APIRouter()
 STALE = "En anden har ændret kladden, mens du arbejdede. Intet er ændret: se den nye version, og prøv igen."
@@ -48,30 +46,4 @@ async def discard(request: Request, draft_id: int, user: User = Depends(current_
         session.rollback()
         raise ReviewError(409, STALE) from None
     flash(request, "Ændringen er kasseret. Den offentliggjorte version står uændret i programmet og kalenderne.")
-    return RedirectResponse(f"/drafts/{draft_id}", status_code=303)
-
-
-@router.get("/drafts/{draft_id}/withdraw")
-def withdraw_page(request: Request, draft_id: int, user: User = Depends(current_user),
-                  session: Session = Depends(db)) -> Response:
-    return render(request, "withdraw.html", {"draft": _draft(session, draft_id), "error": None})
-
-
-@router.post("/drafts/{draft_id}/withdraw")
-async def withdraw_confirmed(request: Request, draft_id: int, user: User = Depends(current_user),
-                             session: Session = Depends(db)) -> Response:
-    form = await checked_form(request)
-    draft = _draft(session, draft_id)
-    if form.get("confirm") != "ja":
-        return render(request, "withdraw.html", {"draft": draft, "error": "Bekræft, at arrangementet skal trækkes "
-                                                                          "tilbage."}, status=422)
-    try:
-        withdraw(session, draft_id, actor=user.name, expected_version=_version(form),
-                 note=form.get("reason", "").strip() or None)
-    except NotPublished:
-        raise ReviewError(409, "Kun et offentliggjort arrangement kan trækkes tilbage.") from None
-    except Conflict:
-        session.rollback()
-        raise ReviewError(409, STALE) from None
-    flash(request, "Trukket tilbage: kalenderne får besked om aflysningen, og programmet viser det som aflyst.")
     return RedirectResponse(f"/drafts/{draft_id}", status_code=303)

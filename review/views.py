@@ -1,211 +1,238 @@
-"""The pages: login, the queue, a draft, failed messages, users."""
+"""The drafts' area: a draft beside its mail, saving, and the decisions (approve, reject, not an event,
+merge, withdraw), each reversible for a while ("Fortryd", in the queue's area).
+
+One order everywhere: a draft page carries the queue's query (`?status=…&q=…`), and "forrige",
+"næste", j/k and the page after a decision follow the list as sorted and filtered there.
+"""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
+from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlmodel import Session, col, select
 
-from review.deps import STATUS_LABELS, ReviewError, checked_form, current_user, db, flash, render, require_admin
-from review.queries import needs_attention, queue, reread, status_counts
-from review.forms import check_draft
-from review.mailview import marked_text, sanitised_html
-from store import Conflict, Draft, DraftStatus, Message, MessageStatus, StoreError, User, repo
-from store.publishing import has_published_version
-from store.users import add_user, authenticate, list_users
+from core import danish
+from review.deps import FIELD_LABELS, ReviewError, checked_form, current_user, db, flash, render
+from review.forms import TIME_FIELDS, TIME_LABELS, check_draft, read_time
+from review.mailview import evidence_sources, marked_text
+from review.queries import (QueueQuery, after_decision, attention_context, mail_view, near_duplicates,
+                            needs_attention, neighbours, order, queue)
+from store import Conflict, Draft, DraftStatus, Message, User, repo
+from store.decisions import Refusal, confirm_fields, decide
 
 router = APIRouter()
+FORM_FIELDS = ("title", "start", "end", "place", "registration_deadline", "registration", "organizer", "audience")
+EDITABLE = (*FORM_FIELDS, "all_day", "online", "description")
+# action -> (status, history verb, what the message after it says)
 DECISIONS = {
-    "approve": (DraftStatus.APPROVED, "approved", "Godkendt."),
-    "reject": (DraftStatus.REJECTED, "rejected", "Afvist."),
-    "not_event": (DraftStatus.NOT_EVENT, "not_event", "Markeret som ikke et arrangement."),
-}  # withdrawing a published event, and discarding a change to one, are in review/published.py
+    "approve": (DraftStatus.APPROVED, "approved", "er godkendt"),
+    "reject": (DraftStatus.REJECTED, "rejected", "er afvist"),
+    "not_event": (DraftStatus.NOT_EVENT, "not_event", "er markeret som ikke et arrangement"),
+    "withdraw": (DraftStatus.WITHDRAWN, "withdrawn", "er trukket tilbage: kalenderne får besked om aflysningen"),
+}
+CONFLICT = ("En anden har gemt kladden, mens du arbejdede. Intet er overskrevet: herunder står det, du skrev, og "
+            "ved hvert felt den anden persons version. Ret til, og gem igen.")
+MAX_MERGE_CHOICES = 50
+PUBLISHED_NOT_REJECTED = ("Arrangementet er offentliggjort og kan ikke afvises: kassér ændringen for at beholde den "
+                          "offentliggjorte version, eller træk det tilbage for at aflyse det.")
 
-REJECT_PUBLISHED = ("Arrangementet er offentliggjort og kan ikke afvises: kassér ændringen for at beholde den "
-                    "offentliggjorte version, eller træk det tilbage for at aflyse det.")
 
-
-def _get_or_404(session: Session, model: type, key: int, noun: str) -> Any:
+def get_or_404(session: Session, model: type, key: int, noun: str) -> Any:
     row = session.get(model, key)
     if row is None:
         raise ReviewError(404, f"Der er ingen {noun} nummer {key}.")
     return row
 
 
-def _safe_next(target: str | None) -> str:
-    return target if target and target.startswith("/") and not target.startswith("//") else "/"
+def event_year(draft: Draft, message: Message | None) -> int:
+    """The year a date typed without one is in: the event's, else the year the mail was sent."""
+    if draft.start and draft.start[:4].isdigit():
+        return int(draft.start[:4])
+    if message is not None and message.sent_at:
+        return message.sent_at.astimezone(danish.DANISH_ZONE).year
+    return date.today().year
 
 
-@router.get("/login")
-def login_page(request: Request, next: str = "/") -> Response:
-    return render(request, "login.html", {"next": _safe_next(next), "error": None})
+def stored_values(draft: Draft) -> dict[str, Any]:
+    """A draft's fields as the form shows them: times as a reviewer types them, never ISO."""
+    values = {name: getattr(draft, name) for name in EDITABLE}
+    values.update({name: danish.typed(values[name]) for name in TIME_FIELDS})
+    return values
 
 
-@router.post("/login")
-async def login(request: Request, session: Session = Depends(db)) -> Response:
-    form = await checked_form(request)
-    user = authenticate(session, form.get("name", ""), form.get("password", ""))
-    if user is None:
-        return render(request, "login.html", {"next": _safe_next(form.get("next")),
-                                              "error": "Forkert brugernavn eller adgangskode."}, status=401)
-    request.session.clear()  # a fresh session on login: no fixation
-    request.session["user_id"] = user.id
-    return RedirectResponse(_safe_next(form.get("next")), status_code=303)
+def readings_of(draft: Draft) -> dict[str, str]:
+    """Each time field read back in words, with its weekday."""
+    return {name: (danish.deadline(value) if name == "registration_deadline" else danish.when(value))
+            for name in TIME_FIELDS if (value := getattr(draft, name))}
 
 
-@router.post("/logout")
-async def logout(request: Request) -> Response:
-    await checked_form(request)
-    request.session.clear()
-    return RedirectResponse("/login", status_code=303)
+def queue_ids(request: Request, session: Session, query: QueueQuery) -> list[int]:
+    return order(queue(session, query, event_week=request.app.state.settings.review.event_week, reasons=False))
 
 
-@router.get("/")
-def queue_page(request: Request, status: str = "pending", attention: bool = False, sort: str = "mail",
-               user: User = Depends(current_user), session: Session = Depends(db)) -> Response:
-    status = status if status in STATUS_LABELS or status == "all" else "pending"
-    rows = queue(session, None if status == "all" else status, attention, sort)
-    failed = session.exec(select(Message).where(Message.status == MessageStatus.FAILED)).all()
-    return render(request, "queue.html", {"rows": rows, "counts": status_counts(session), "status": status,
-                                          "attention": attention, "sort": sort, "failed_count": len(failed)})
-
-
-def _neighbours(session: Session, draft: Draft) -> tuple[int | None, int | None]:
-    ids = [d for d in session.exec(select(Draft.id).where(Draft.status == DraftStatus.PENDING).order_by(col(Draft.id))).all()]
-    if draft.id not in ids:
-        ids = sorted(ids + [draft.id])
-    i = ids.index(draft.id)
-    return (ids[i - 1] if i > 0 else None), (ids[i + 1] if i + 1 < len(ids) else None)
-
-
-def _draft_context(session: Session, draft: Draft, form: dict[str, Any] | None = None,
-                   errors: dict[str, str] | None = None, conflict: str | None = None) -> dict[str, Any]:
+def draft_context(request: Request, session: Session, draft: Draft, query: QueueQuery, *,
+                  values: dict[str, Any] | None = None, readings: dict[str, str] | None = None,
+                  errors: dict[str, str] | None = None, conflict: str | None = None,
+                  theirs: dict[str, Any] | None = None, version: int | None = None,
+                  note: str | None = None) -> dict[str, Any]:
     message = session.get(Message, draft.message_pk)
-    parsed = reread(message) if message and message.raw else None
-    previous, following = _neighbours(session, draft)
-    values = form if form is not None else {name: getattr(draft, name) for name in
-                                            ("title", "start", "end", "all_day", "place", "online",
-                                             "registration_deadline", "registration", "organizer", "audience",
-                                             "description")}
-    others = session.exec(select(Draft).where(Draft.id != draft.id, col(Draft.status).in_(
-        [DraftStatus.PENDING, DraftStatus.APPROVED])).order_by(col(Draft.id))).all()
+    mail = mail_view(message)
+    previous, following = neighbours(queue_ids(request, session, query), draft.id)
+    context = attention_context(session, [draft], request.app.state.settings.review.event_week)
+    history = repo.history(session, draft.id)
+    evidence = draft.evidence or {}
     return {
-        "draft": draft, "message": message, "values": values, "errors": errors or {}, "conflict": conflict,
-        "attention": needs_attention(draft, message),
-        "text": marked_text(parsed.text, draft.evidence or {}, {}) if parsed else None,
-        "html": sanitised_html(parsed.html) if parsed and parsed.html else "",
-        "attachments": parsed.attachments if parsed else [],
-        "history": repo.history(session, draft.id), "previous": previous, "next": following, "others": others,
+        "draft": draft, "message": message, "query": query, "version": version or draft.version, "evidence": evidence,
+        "values": values if values is not None else stored_values(draft),
+        "readings": readings if readings is not None else readings_of(draft),
+        "errors": errors or {}, "conflict": conflict, "theirs": theirs or {}, "note": note,
+        "attention": needs_attention(draft, message, context), "checked": context.checked.get(draft.id, set()),
+        "text": marked_text(mail.text, evidence, FIELD_LABELS) if mail.text is not None else None,
+        "sources": evidence_sources(evidence, mail, message, history),
+        "html": mail.html, "attachments": mail.attachments, "mail_readable": mail.readable,
+        "history": history, "previous": previous, "next": following,
+        "others": merge_choices(session, draft),
     }
+
+
+def merge_choices(session: Session, draft: Draft) -> list[Draft]:
+    """What a draft may be merged into: look-alikes and drafts on the same day first (a bounded list)."""
+    if not draft.start:
+        return []
+    same_day = session.exec(select(Draft).where(Draft.id != draft.id, col(Draft.status).in_(
+        [DraftStatus.PENDING, DraftStatus.APPROVED]), col(Draft.start).startswith(draft.start[:10]))
+        .order_by(col(Draft.id)).limit(MAX_MERGE_CHOICES)).all()
+    alike = set(near_duplicates([draft, *same_day]).get(draft.id, []))
+    return sorted(same_day, key=lambda d: (d.id not in alike and d.id != draft.duplicate_of, d.id))
+
+
+def page_query(request: Request) -> QueueQuery:
+    return QueueQuery.from_params(request.query_params)
+
+
+def form_query(form: dict[str, str]) -> QueueQuery:
+    return QueueQuery.from_params(dict(parse_qsl(form.get("queue", ""))))
+
+
+def draft_url(draft_id: int | None, query: QueueQuery) -> str:
+    params = query.params()
+    if draft_id is None:
+        return "/" + (f"?{params}" if params else "")
+    return f"/drafts/{draft_id}" + (f"?{params}" if params else "")
 
 
 @router.get("/drafts/{draft_id}")
 def draft_page(request: Request, draft_id: int, user: User = Depends(current_user),
                session: Session = Depends(db)) -> Response:
-    return render(request, "draft.html", _draft_context(session, _get_or_404(session, Draft, draft_id, "kladde")))
+    draft = get_or_404(session, Draft, draft_id, "kladde")
+    return render(request, "draft.html", draft_context(request, session, draft, page_query(request)))
+
+
+def resumed_draft_page(request: Request, session: Session, user: User, draft_id: int,
+                       fields: dict[str, str]) -> Response:
+    """After logging in again: the draft page with the form as it was typed when the session ended (not saved)."""
+    draft = get_or_404(session, Draft, draft_id, "kladde")
+    try:
+        version = int(fields.get("version", ""))
+    except ValueError:
+        version = draft.version
+    values = {name: fields.get(name, "") for name in EDITABLE}
+    note = ("Du var blevet logget ud, så det du skrev, er ikke gemt endnu. Her er det igen: se det efter, og gem.")
+    return render(request, "draft.html", draft_context(request, session, draft, form_query(fields), values=values,
+                                                       version=version, note=note))
+
+
+@router.get("/drafts/{draft_id}/read")
+def read_typed_time(request: Request, draft_id: int, field: str = "start", text: str = "",
+                    user: User = Depends(current_user), session: Session = Depends(db)) -> Response:
+    """How a typed time reads ("tirsdag den 27. oktober 2026 kl. 09.00"), or why not: shown while typing."""
+    draft = get_or_404(session, Draft, draft_id, "kladde")
+    if field not in TIME_FIELDS:
+        raise ReviewError(400, "Ukendt felt.")
+    reading = read_time(text, year=event_year(draft, session.get(Message, draft.message_pk)), label=TIME_LABELS[field])
+    shown = danish.deadline(reading.value) if field == "registration_deadline" and reading.value else reading.shown
+    return JSONResponse({"shown": shown, "error": reading.error, "value": reading.value, "end": reading.end})
 
 
 @router.post("/drafts/{draft_id}")
 async def save_draft(request: Request, draft_id: int, user: User = Depends(current_user),
                      session: Session = Depends(db)) -> Response:
     form = await checked_form(request)
-    draft = _get_or_404(session, Draft, draft_id, "kladde")
+    draft = get_or_404(session, Draft, draft_id, "kladde")
+    query = form_query(form)
     action = form.get("action", "save")
+    if action not in (*DECISIONS, "merge"):
+        action = "save"
     try:
         version = int(form.get("version", ""))
     except ValueError:
         raise ReviewError(400, "Formularen mangler kladdens version. Genindlæs siden.") from None
-    if action == "withdraw":  # asks for confirmation first (review/published.py)
-        return RedirectResponse(f"/drafts/{draft_id}/withdraw", status_code=303)
-    checked = check_draft(form)
-    if action in ("save", "approve") and not checked.ok:
-        return render(request, "draft.html", _draft_context(session, draft, form=checked.values | form_flags(form),
-                                                            errors=checked.errors), status=422)
-    try:
-        if action == "merge":
-            target = int(form.get("merge_into") or 0)
-            if target == draft_id or session.get(Draft, target) is None:
-                raise ReviewError(400, "Vælg den kladde, den skal slås sammen med.")
-            draft.duplicate_of = target
-            repo.update_draft(session, draft_id, actor=user.name, action="merged", expected_version=version,
-                              status=DraftStatus.MERGED, note=f"slået sammen med kladde {target}")
-            flash(request, f"Slået sammen med kladde {target}.")
-        elif action in DECISIONS:
-            status, verb, message = DECISIONS[action]
-            reason = form.get("reason", "").strip() or None
-            if action == "reject" and has_published_version(draft):
-                return render(request, "draft.html", _draft_context(session, draft, conflict=REJECT_PUBLISHED), status=422)
-            if action == "reject" and not reason:
-                return render(request, "draft.html", _draft_context(session, draft, form=checked.values | form_flags(form),
-                                                                    errors={"reason": "Skriv en begrundelse for afvisningen."}),
-                              status=422)
-            values = checked.values if action == "approve" else None
-            repo.update_draft(session, draft_id, actor=user.name, action=verb, expected_version=version,
-                              values=values, status=status, note=reason)
-            flash(request, message)
-        else:
+    message = session.get(Message, draft.message_pk)
+    if action == "withdraw" and form.get("confirm") != "ja":
+        return render(request, "confirm_withdraw.html", {"draft": draft, "version": version, "query": query})
+    if action == "reject" and not form.get("reason", "").strip():
+        return render(request, "draft.html", draft_context(
+            request, session, draft, query, errors={"reason": "Skriv en begrundelse for afvisningen."}), status=422)
+    checked = check_draft(form, year=event_year(draft, message)) if action in ("save", "approve") else None
+    if checked is not None and not checked.ok:
+        return render(request, "draft.html", draft_context(request, session, draft, query, values=_typed(form, checked),
+                                                           readings=checked.readings, errors=checked.errors,
+                                                           version=version), status=422)
+    ids = queue_ids(request, session, query)  # the list as it stands, before the decision moves the draft out of it
+    if action == "save":
+        try:
             repo.update_draft(session, draft_id, actor=user.name, action="edited", expected_version=version,
-                              values=checked.values)
-            flash(request, "Ændringerne er gemt.")
-    except Conflict:
-        session.rollback()
-        fresh = session.get(Draft, draft_id)
-        session.refresh(fresh)
-        return render(request, "draft.html", _draft_context(
-            session, fresh, conflict="En anden har ændret kladden, mens du arbejdede. Dine ændringer er ikke gemt: "
-                                     "se den nye version herunder, og ret igen."), status=409)
-    _, following = _neighbours(session, session.get(Draft, draft_id))
-    if action in DECISIONS or action == "merge":
-        return RedirectResponse(f"/drafts/{following}" if following else "/", status_code=303)
-    return RedirectResponse(f"/drafts/{draft_id}", status_code=303)
+                              values=checked.values if checked else None)
+        except Conflict:
+            session.rollback()
+            return conflict_page(request, session, draft_id, query, form, checked)
+        confirm_fields(session, draft_id, {name: checked.values.get(name) for name in FIELD_LABELS
+                                           if form.get(f"checked_{name}") == "on" and name in checked.values}
+                       if checked else {}, actor=user.name)
+        flash(request, "Ændringerne er gemt.")
+        return RedirectResponse(draft_url(draft_id, query), status_code=303)
+    merge_into = None
+    if action == "merge":
+        merge_into = int(form.get("merge_into") or 0) if (form.get("merge_into") or "").isdigit() else 0
+        if merge_into == draft_id or session.get(Draft, merge_into) is None:
+            raise ReviewError(400, "Vælg den kladde, den skal slås sammen med.")
+        status, verb, done_text = DraftStatus.MERGED, "merged", f"er slået sammen med kladde {merge_into}"
+        note = f"slået sammen med kladde {merge_into}"
+    else:
+        status, verb, done_text = DECISIONS[action]
+        note = form.get("reason", "").strip() or None
+    title = draft.title or "(uden titel)"
+    result = decide(session, [(draft_id, version)], actor=user.name, action=verb, status=status, note=note,
+                    values=checked.values if action == "approve" and checked else None, duplicate_of=merge_into)
+    if result.refused.get(draft_id) == Refusal.CHANGED:
+        return conflict_page(request, session, draft_id, query, form, checked)
+    if result.refused.get(draft_id) == Refusal.PUBLISHED:
+        raise ReviewError(422, PUBLISHED_NOT_REJECTED)
+    flash(request, f"Kladde {draft_id} \u201d{title}\u201d {done_text}.")
+    return RedirectResponse(draft_url(after_decision(ids, [draft_id]), query), status_code=303)
 
 
-def form_flags(form: dict[str, str]) -> dict[str, Any]:
-    return {"reason": form.get("reason", "")}
+def _typed(form: dict[str, str], checked: Any) -> dict[str, Any]:
+    """The form as typed (so an invalid value stays), with the checkboxes as they were ticked."""
+    values = {name: form.get(name, "") for name in EDITABLE}
+    values.update(checked.typed)
+    values.update(all_day=checked.values["all_day"], online=checked.values["online"])
+    return values
 
 
-@router.get("/failed")
-def failed_page(request: Request, user: User = Depends(current_user), session: Session = Depends(db)) -> Response:
-    rows = session.exec(select(Message).where(Message.status == MessageStatus.FAILED).order_by(col(Message.id).desc())).all()
-    return render(request, "failed.html", {"messages": rows})
-
-
-@router.get("/messages/{message_id}")
-def message_page(request: Request, message_id: int, user: User = Depends(current_user),
-                 session: Session = Depends(db)) -> Response:
-    message = _get_or_404(session, Message, message_id, "mail")
-    parsed = reread(message) if message.raw else None
-    raw_text = (message.raw or b"")[:200_000].decode("utf-8", "replace")
-    return render(request, "message.html", {"message": message, "parsed": parsed, "raw_text": raw_text,
-                                            "html": sanitised_html(parsed.html) if parsed and parsed.html else ""})
-
-
-@router.post("/messages/{message_id}/retry")
-async def retry_message(request: Request, message_id: int, user: User = Depends(current_user),
-                        session: Session = Depends(db)) -> Response:
-    await checked_form(request)
-    message = _get_or_404(session, Message, message_id, "mail")
-    if request.app.state.reread is None:
-        raise ReviewError(503, "Denne desk kan ikke læse mails igen. Kør kontakt run, eller start desken med kontakt serve.")
-    outcome = request.app.state.reread(session, message)
-    flash(request, {"queued": "Mailen er læst igen, og kladderne er i køen.", "not_event": "Mailen er læst igen: "
-                    "den indeholder ikke et arrangement.", "failed": "Mailen kunne stadig ikke læses."}.get(outcome, outcome))
-    return RedirectResponse("/failed" if outcome == "failed" else "/", status_code=303)
-
-
-@router.get("/users")
-def users_page(request: Request, user: User = Depends(require_admin), session: Session = Depends(db)) -> Response:
-    return render(request, "users.html", {"users": list_users(session), "error": None})
-
-
-@router.post("/users")
-async def create_user(request: Request, user: User = Depends(require_admin), session: Session = Depends(db)) -> Response:
-    form = await checked_form(request)
-    try:
-        add_user(session, form.get("name", ""), form.get("password", ""), admin=form.get("admin") == "on")
-    except StoreError as exc:
-        return render(request, "users.html", {"users": list_users(session), "error": str(exc)}, status=422)
-    flash(request, "Brugeren er oprettet.")
-    return RedirectResponse("/users", status_code=303)
+def conflict_page(request: Request, session: Session, draft_id: int, query: QueueQuery, form: dict[str, str],
+                  checked: Any) -> Response:
+    """Two reviewers saved the same draft: mine stays in the form, theirs is shown beside each field it changed."""
+    fresh = session.get(Draft, draft_id)
+    session.refresh(fresh)
+    mine = _typed(form, checked) if checked is not None else stored_values(fresh)
+    theirs_values = stored_values(fresh)
+    theirs = {name: theirs_values[name] for name in EDITABLE if str(theirs_values[name] or "") != str(mine[name] or "")
+              and not (isinstance(theirs_values[name], bool) and bool(theirs_values[name]) == bool(mine[name]))}
+    return render(request, "draft.html", draft_context(
+        request, session, fresh, query, values=mine, readings=checked.readings if checked else None,
+        conflict=CONFLICT, theirs=theirs), status=409)

@@ -197,6 +197,7 @@ class User(SQLModel, table=True):
     password_hash: str = Field(max_length=500)
     is_admin: bool = False
     created_at: datetime = _when(nullable=False, default=utcnow)
+    preferences: dict = _json(dict)  # the desk's settings of this user, e.g. {"shortcuts": false}
 
 
 class Notification(SQLModel, table=True):
@@ -223,3 +224,18 @@ class PurgeRecord(SQLModel, table=True):
     at: datetime = _when(nullable=False, default=utcnow)
     messages: int = 0
     drafts_scrubbed: int = 0
+
+
+class DecisionUndo(SQLModel, table=True):
+    """A decision made in the desk that can still be taken back ("Fortryd"): each draft's state before it."""
+
+    __tablename__ = "decision_undo"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    key: str = Field(max_length=64, sa_column_kwargs={"unique": True})  # the random name the desk's button carries
+    actor: str = Field(max_length=200, index=True)
+    action: str = Field(max_length=40)  # approved, rejected, withdrawn, ...
+    at: datetime = _when(nullable=False, default=utcnow)
+    # [{"draft": id, "version": the version the decision left, "before": {column: value}}]
+    entries: list = Field(default_factory=list, sa_column=Column(sa.JSON, nullable=False))
+    undone_at: Optional[datetime] = _when(nullable=True)

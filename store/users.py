@@ -1,4 +1,8 @@
-"""Reviewer accounts: names, roles, argon2 password hashes."""
+"""Reviewer accounts: names, roles, argon2 password hashes, each user's desk settings.
+
+The password rule: at least `MIN_PASSWORD_LENGTH` (10) characters; a passphrase of a few words
+is the easiest to remember. Its errors are in Danish: the desk shows them as they are.
+"""
 
 from __future__ import annotations
 
@@ -16,11 +20,11 @@ MIN_PASSWORD_LENGTH = 10
 def add_user(session: Session, name: str, password: str, *, admin: bool = False) -> User:
     name = name.strip()
     if not name or len(name) > 200:
-        raise StoreError("a user name is 1 to 200 characters")
+        raise StoreError("Brugernavnet skal være 1 til 200 tegn.")
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise StoreError(f"the password must be at least {MIN_PASSWORD_LENGTH} characters")
+        raise StoreError(f"Adgangskoden skal være mindst {MIN_PASSWORD_LENGTH} tegn (den var {len(password)}).")
     if session.exec(select(User).where(User.name == name)).first() is not None:
-        raise StoreError(f"a user named {name!r} exists already")
+        raise StoreError(f"Der findes allerede en bruger ved navn {name}.")
     user = User(name=name, password_hash=_hasher.hash(password), is_admin=admin)
     session.add(user)
     session.commit()
@@ -49,3 +53,12 @@ def get_user(session: Session, user_id: int) -> User:
 
 def list_users(session: Session) -> list[User]:
     return list(session.exec(select(User).order_by(User.name)).all())
+
+
+def set_preference(session: Session, user_id: int, name: str, value: object) -> User:
+    """Keep one of a user's desk settings (e.g. "shortcuts": False); commit."""
+    user = get_user(session, user_id)
+    user.preferences = {**(user.preferences or {}), name: value}
+    session.add(user)
+    session.commit()
+    return user

@@ -56,3 +56,10 @@ def test_a_day_as_a_heading_and_a_sentence():
 
     assert danish.heading(date(2026, 10, 26)) == "Mandag den 26. oktober"
     assert danish.sentence("hele dagen") == "Hele dagen" and danish.sentence("") == ""
+
+
+def test_typed_is_what_a_reviewer_writes_and_never_iso():
+    assert danish.typed("2026-10-27T09:00") == "27.10.2026 kl. 09.00"
+    assert danish.typed("2026-10-27") == "27.10.2026"
+    assert danish.typed(None) == ""
+    assert danish.typed("i uge 44") == "i uge 44"

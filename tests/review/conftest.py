@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 import time
+from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -14,7 +16,7 @@ from core.settings import load_settings
 from store import session_scope
 from store.users import add_user
 from tests.support.dovecot import free_port
-from tests.support.mail import event_mail, write_mails
+from tests.support.mail import CPH_SUMMER, event_mail, write_mails
 
 PASSWORDS = {"mette": "mettes-lange-kodeord", "jonas": "jonas-lange-kodeord"}
 XSS_HTML = """<html><body><p onclick="alert('klik')">Kære Ledelsesugen</p>
@@ -55,20 +57,84 @@ def desk(tmp_path: Path):
     return settings
 
 
-@pytest.fixture
-def live_desk(desk, monkeypatch):
-    """The app served by uvicorn in a thread on a free loopback port; yields its base URL."""
+@contextmanager
+def served(settings):
+    """The desk app served by uvicorn in a thread on a free loopback port; yields its base URL."""
     from kontakt.desk import desk_app
 
-    monkeypatch.setenv("KONTAKT_SECRET", "test-secret-for-signing")
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(desk_app(desk), host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(desk_app(settings), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
     while not server.started and time.monotonic() < deadline:
         time.sleep(0.02)
     assert server.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(5)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(5)
+
+
+@pytest.fixture
+def live_desk(desk, monkeypatch):
+    monkeypatch.setenv("KONTAKT_SECRET", "test-secret-for-signing")
+    with served(desk) as base:
+        yield base
+
+
+LONG_LINE = "Programmet:" + "x" * 20_000  # one unbroken line, as HTML mail often has
+
+
+def html_mail_with_a_long_line() -> bytes:
+    from email.mime.text import MIMEText
+
+    html = (f"<html><body><p>Kære Ledelsesugen</p><p><b>Tid:</b> Fredag den 30. oktober kl. 13-15</p>"
+            f"<p><b>Sted:</b> Biblioteket, Havnegade 4, 4000 Roskilde</p><p>{LONG_LINE}</p></body></html>")
+    msg = MIMEText(html, "html", "utf-8")
+    msg["From"] = "Ida Krogh <idkr@roskilde.example>"
+    msg["To"] = "kontakt@ledelsesugen.dk"
+    msg["Subject"] = "Lederfrokost om arbejdsmiljø"
+    msg["Date"] = "Tue, 15 Sep 2026 09:00:00 +0200"
+    msg["Message-ID"] = "<lang@roskilde.example>"
+    return msg.as_bytes()
+
+
+@pytest.fixture
+def season(tmp_path: Path):
+    """A season's mail: the bundled samples (events of several organisers, one mail with two events), an
+    event of next year's week, an HTML mail with a very long line, a mail that failed, one event approved."""
+    import shutil
+
+    from store import repo
+    from store.decisions import decide
+    from store import DraftStatus
+
+    inbox = tmp_path / "inbox"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "samples" / "inbox", inbox)
+    write_mails(inbox, {
+        "20-naeste-aar.eml": event_mail(title="Tillidsdagen 2027", when="Tirsdag den 26. oktober 2027 kl. 10-12",
+                                        sent=datetime(2027, 9, 1, 10, 0, tzinfo=CPH_SUMMER), msgid="<n@aar.example>",
+                                        sender="Bo Dahl <bo@aar.example>"),
+        "21-lang-linje.eml": html_mail_with_a_long_line(),
+    })
+    config = tmp_path / "config.toml"
+    config.write_text(f'[mailbox]\nsource = "folder:{inbox}"\n[database]\nurl = "sqlite:///k.db"\n')
+    settings = load_settings(config)
+    run_once(settings)
+    with session_scope(open_store(settings)) as s:
+        add_user(s, "mette", PASSWORDS["mette"], admin=True)
+        add_user(s, "jonas", PASSWORDS["jonas"])
+        failed, _ = repo.keep_raw(s, b"From: x@y.example\r\nSubject: Ulaeselig\r\n\r\n\xff\xfe", source="test", ref="bad")
+        repo.record_failure(s, failed, "simuleret fejl ved læsning")
+        approved = next(d for d in repo.list_drafts(s) if d.registration_deadline and d.start and "T" in d.start)
+        decide(s, [(approved.id, approved.version)], actor="mette", action="approved", status=DraftStatus.APPROVED)
+    return settings
+
+
+@pytest.fixture
+def live_season(season, monkeypatch):
+    monkeypatch.setenv("KONTAKT_SECRET", "test-secret-for-signing")
+    with served(season) as base:
+        yield base

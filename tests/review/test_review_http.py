@@ -124,7 +124,7 @@ def test_user_add_reads_the_password_from_stdin(desk):
     token = csrf_of(client.get("/login").text)
     assert client.post("/login", data={"csrf": token, "name": "lise", "password": "lises lange kodeord"}).status_code == 303
     short = CliRunner().invoke(main, ["user", "add", "bo", "--config", config], input="kort\n")
-    assert short.exit_code == 1 and "at least 10 characters" in short.output
+    assert short.exit_code == 1 and "mindst 10 tegn" in short.output
 
 
 def test_failed_mail_is_listed_and_can_be_read_again(desk):

@@ -1,7 +1,7 @@
 """Replies as proposed changes, mail set aside with its reason, and what the desk shows kept at intake
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003a
 
 - message: body_text, body_html (sanitised), attachments and warnings, kept when the mail is read,
   so the desk never reads the raw mail on a page view; reason (why it was set aside, in Danish),
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 import store.models
 
 revision = '0004'
-down_revision = '0002'
+down_revision = '0003a'
 branch_labels = None
 depends_on = None
 
