@@ -211,7 +211,9 @@ async def save_draft(request: Request, draft_id: int, user: User = Depends(curre
     if result.refused.get(draft_id) == Refusal.CHANGED:
         return conflict_page(request, session, draft_id, query, form, checked)
     if result.refused.get(draft_id) == Refusal.PUBLISHED:
-        raise ReviewError(422, PUBLISHED_NOT_REJECTED)
+        fresh = session.get(Draft, draft_id)
+        return render(request, "draft.html", draft_context(request, session, fresh, query, conflict=PUBLISHED_NOT_REJECTED),
+                      status=422)
     flash(request, f"Kladde {draft_id} \u201d{title}\u201d {done_text}.")
     return RedirectResponse(draft_url(after_decision(ids, [draft_id]), query), status_code=303)
 

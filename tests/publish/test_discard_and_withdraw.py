@@ -133,20 +133,16 @@ def test_the_desk_offers_discard_and_a_confirmed_withdrawal_for_a_published_even
 
     page = client.get("/drafts/1").text
     assert 'id="discard"' not in page
-    # the draft form's old one-step button leads to the confirmation, and changes nothing
-    one_step = client.post("/drafts/1", data={"csrf": token, "version": version_of(page), "action": "withdraw"})
-    assert one_step.status_code == 303 and one_step.headers["location"] == "/drafts/1/withdraw"
-    confirm = client.get("/drafts/1/withdraw").text
-    assert "Træk arrangementet tilbage?" in confirm and "aflyst" in confirm
-    unconfirmed = client.post("/drafts/1/withdraw", data={"csrf": token, "version": version_of(confirm)})
-    assert unconfirmed.status_code == 422 and draft(desk, 1).status == DraftStatus.APPROVED
-    done = client.post("/drafts/1/withdraw", data={"csrf": token, "version": version_of(confirm), "confirm": "ja",
-                                                   "reason": "Aflyst af arrangøren"})
+    # withdrawing asks first, and the question changes nothing
+    confirm = client.post("/drafts/1", data={"csrf": token, "version": version_of(page), "action": "withdraw"})
+    assert confirm.status_code == 200 and "aflys" in confirm.text.lower() and draft(desk, 1).status == DraftStatus.APPROVED
+    done = client.post("/drafts/1", data={"csrf": token, "version": version_of(page), "action": "withdraw",
+                                          "confirm": "ja", "reason": "Aflyst af arrangøren"})
     assert done.status_code == 303 and draft(desk, 1).status == DraftStatus.WITHDRAWN
     with session_scope(open_store(desk)) as s:
         assert [c.action for c in repo.history(s, 1)] == ["created", "approved", "edited", "change_discarded",
                                                            "withdrawn"]
-    forged = client.post("/drafts/2/withdraw", data={"csrf": "forged", "version": "1", "confirm": "ja"})
+    forged = client.post("/drafts/2", data={"csrf": "forged", "version": "1", "action": "withdraw", "confirm": "ja"})
     assert forged.status_code == 403
 
 
