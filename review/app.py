@@ -27,8 +27,8 @@ from starlette.middleware.sessions import SessionMiddleware
 from core import danish
 from core.settings import Settings
 from publish import web as public_pages
-from review import auth, mail, published, queue, users, views
-from review.deps import (ACTION_LABELS, FIELD_LABELS, LOW_CONFIDENCE, MESSAGE_STATUS_LABELS, STATUS_LABELS,
+from review import auth, mail, published, queue, replies, users, views
+from review.deps import (ACTION_LABELS, FIELD_LABELS, KIND_LABELS, LOW_CONFIDENCE, MESSAGE_STATUS_LABELS, STATUS_LABELS,
                          UNDO_NOUNS, LoginRequired, ReviewError, render, shown_value)
 from review.forms import TIME_FIELDS
 from review.mailview import mark_class
@@ -71,7 +71,7 @@ def create_app(settings: Settings, engine: Engine, *, secret: str, reread: Rerea
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.globals.update(field_labels=FIELD_LABELS, status_labels=STATUS_LABELS, action_labels=ACTION_LABELS,
-                                 message_status_labels=MESSAGE_STATUS_LABELS, undo_nouns=UNDO_NOUNS,
+                                 message_status_labels=MESSAGE_STATUS_LABELS, kind_labels=KIND_LABELS, undo_nouns=UNDO_NOUNS,
                                  low=LOW_CONFIDENCE, time_fields=TIME_FIELDS, mark_class=mark_class,
                                  shown_value=shown_value)
     # every date and time the desk shows, as Danes write them, in Danish local time
@@ -92,7 +92,7 @@ def create_app(settings: Settings, engine: Engine, *, secret: str, reread: Rerea
     async def error_page(request: Request, exc: ReviewError) -> Response:
         return render(request, "error.html", {"message": exc.message}, status=exc.status)
 
-    for area in (auth, queue, views, published, mail, users):  # published: discard a change, withdraw an event
+    for area in (auth, queue, views, published, replies, mail, users):  # published: discard a change; replies: issue 15
         app.include_router(area.router)
     app.include_router(public_pages.router)
     return app

@@ -23,13 +23,18 @@ FIELD_LABELS = {"title": "Titel", "start": "Start", "end": "Slut", "all_day": "H
                 "organizer": "Arrangør", "audience": "Målgruppe", "description": "Beskrivelse"}
 STATUS_LABELS = {"pending": "Afventer", "approved": "Godkendt", "rejected": "Afvist", "not_event": "Ikke et arrangement",
                  "merged": "Slået sammen", "withdrawn": "Trukket tilbage"}
+KIND_LABELS = {"event": "arrangement", "cancellation": "aflysning", "auto_reply": "automatisk svar",
+               "bounce": "returmail", "question": "spørgsmål", "newsletter": "nyhedsbrev", "other": "andet"}
 MESSAGE_STATUS_LABELS = {"received": "Modtaget, ikke læst endnu", "queued": "Læst, kladder i køen",
-                         "not_event": "Læst, intet arrangement", "duplicate": "Dublet af en tidligere mail",
+                         "not_event": "Sat til side", "duplicate": "Dublet af en tidligere mail",
                          "failed": "Kunne ikke læses", "purged": "Slettet efter opbevaringstiden"}
 ACTION_LABELS = {"created": "oprettet fra mail", "edited": "rettet", "approved": "godkendt", "rejected": "afvist",
                  "not_event": "ikke et arrangement", "merged": "slået sammen", "updated_by_reply": "ændret af svar",
                  "withdrawn": "trukket tilbage", "undone": "fortrudt", "checked": "tjekket",
-                 "change_discarded": "ændring kasseret (den offentliggjorte version beholdt)"}
+                 "change_discarded": "ændring kasseret (den offentliggjorte version beholdt)",
+                 "change_proposed": "ændring foreslået af svar", "cancel_proposed": "aflysning foreslået af svar",
+                 "change_accepted": "foreslået ændring godkendt", "change_dismissed": "foreslået ændring afvist",
+                 "possible_duplicate": "mulig dublet", "kept_both": "ikke en dublet: begge beholdt"}
 # "Fortryd godkendelsen af kladde 12": what each decision is called when it is taken back
 UNDO_NOUNS = {"approved": "godkendelsen", "rejected": "afvisningen", "not_event": "\u201dikke et arrangement\u201d",
               "merged": "sammenlægningen", "withdrawn": "tilbagetrækningen"}

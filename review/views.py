@@ -96,6 +96,8 @@ def draft_context(request: Request, session: Session, draft: Draft, query: Queue
         "html": mail.html, "attachments": mail.attachments, "mail_readable": mail.readable,
         "history": history, "previous": previous, "next": following,
         "others": merge_choices(session, draft),
+        "duplicate": session.get(Draft, draft.duplicate_of) if draft.duplicate_of else None,
+        "change_message": session.get(Message, draft.pending_change.get("from_message")) if draft.pending_change else None,
     }
 
 

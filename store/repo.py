@@ -268,6 +268,15 @@ def dismiss_change(session: Session, draft_id: int, *, actor: str, expected_vers
                         message_pk=draft.pending_change.get("from_message"), extra={"pending_change": None})
 
 
+def keep_both(session: Session, draft_id: int, *, actor: str, expected_version: int | None = None) -> Draft:
+    """A reviewer says a draft marked as a possible copy is an event of its own; commit."""
+    draft = get_draft(session, draft_id)
+    if draft.duplicate_of is None:
+        raise NotFound(f"draft {draft_id} is not marked as a possible duplicate")
+    return update_draft(session, draft_id, actor=actor, action="kept_both", expected_version=expected_version,
+                        note=f"ikke en dublet af kladde {draft.duplicate_of}", extra={"duplicate_of": None})
+
+
 def known_state(session: Session) -> tuple[list[KeptMessage], list[KeptDraft], dict[str, int]]:
     """What a new mail may answer or repeat, as plain values: the messages read, the open drafts, and the
     Message-IDs of kontakt's own mail (receipts, decisions) with the message each answered."""
