@@ -136,3 +136,11 @@ async def checked_form_lists(request: Request) -> tuple[dict[str, str], dict[str
     single = await checked_form(request)
     form = await request.form()
     return single, {key: [str(v) for v in form.getlist(key)] for key in form.keys()}
+
+
+def reader_of(request: Request):  # type: ignore[no-untyped-def]
+    """The application's "read this stored mail again" (handed to the app by `kontakt serve`), or a 503."""
+    reread = request.app.state.reread
+    if reread is None:
+        raise ReviewError(503, "Denne desk kan ikke læse mails igen. Start desken med kontakt serve, eller kør kontakt run.")
+    return reread

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session, col, select
 
-from review.deps import ReviewError, checked_form, current_user, db, flash, render
+from review.deps import checked_form, current_user, db, flash, reader_of, render
 from review.queries import mail_view
 from review.views import get_or_404
 from store import Message, MessageStatus, User
@@ -35,9 +35,7 @@ async def retry_message(request: Request, message_id: int, user: User = Depends(
                         session: Session = Depends(db)) -> Response:
     await checked_form(request)
     message = get_or_404(session, Message, message_id, "mail")
-    if request.app.state.reread is None:
-        raise ReviewError(503, "Denne desk kan ikke læse mails igen. Kør kontakt run, eller start desken med kontakt serve.")
-    outcome = request.app.state.reread(session, message)
+    outcome = reader_of(request)(session, message)
     flash(request, {"queued": "Mailen er læst igen, og kladderne er i køen.", "not_event": "Mailen er læst igen: "
                     "den indeholder ikke et arrangement.", "failed": "Mailen kunne stadig ikke læses."}.get(
                         outcome, "Mailen er læst igen."))

@@ -26,14 +26,14 @@ from core.model import Attachment
 from review.deps import FIELD_LABELS, LOW_CONFIDENCE, STATUS_LABELS
 from review.forms import draft_problems
 from store import Draft, DraftChange, DraftStatus, Message, MessageStatus
+from store.repo import OPEN
+from store.work import PIPELINE_ACTOR
 
 _PATTERNS = json.loads((Path(__file__).parent / "patterns" / "attention.json").read_text(encoding="utf-8"))
 GREETING_TITLES = sorted(_PATTERNS["greeting_titles"], key=len, reverse=True)
 OWN_SUBJECTS = tuple(s.casefold() for s in _PATTERNS["own_subjects"])
 REPLY_PREFIX = re.compile(r"^(?:\s*(?:" + "|".join(map(re.escape, _PATTERNS["reply_prefixes"])) + r")\s*:\s*)+",
                           re.IGNORECASE)
-PIPELINE_ACTOR = "kontakt"
-OPEN = (DraftStatus.PENDING, DraftStatus.APPROVED)
 NEAR_DUPLICATE_RATIO = 0.8  # titles this alike on the same day may be one event sent twice
 NEIGHBOURHOOD = 4  # how many sorted neighbours each title is compared with
 MAX_SEARCH_TEXT = 200_000

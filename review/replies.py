@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
-from review.deps import ReviewError, checked_form, current_user, db, flash, render
+from review.deps import ReviewError, checked_form, current_user, db, flash, reader_of, render
 from review.views import draft_url, form_query, get_or_404
 from store import Conflict, Draft, Message, NotFound, User, repo
 from store.repo import drafts_of
@@ -88,9 +88,7 @@ async def read_as_event(request: Request, message_id: int, user: User = Depends(
                         session: Session = Depends(db)) -> Response:
     await checked_form(request)
     message = get_or_404(session, Message, message_id, "mail")
-    if request.app.state.reread is None:
-        raise ReviewError(503, "Denne desk kan ikke læse mails igen. Start desken med kontakt serve.")
-    outcome = request.app.state.reread(session, message, as_event=True)
+    outcome = reader_of(request)(session, message, as_event=True)
     drafts = drafts_of(session, [message_id])[message_id]
     if outcome != "queued" or not drafts:
         flash(request, "Mailen kunne ikke læses som et arrangement: " + (message.error or "se mailen."))

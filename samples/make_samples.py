@@ -8,7 +8,6 @@ Everyone and everything in them is invented; domains use the reserved .example T
 
 from __future__ import annotations
 
-from email.mime.application import MIMEApplication
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.message import EmailMessage

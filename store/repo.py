@@ -21,7 +21,7 @@ from core.model import EVENT_FIELDS, KeptDraft, KeptMessage
 from store.db import insert_skipping_existing
 from store.errors import Conflict, NotFound, NotPublished
 from store.models import Draft, DraftChange, DraftStatus, Message, MessageStatus, Notification, SeenMail, utcnow
-from store.work import PIPELINE_ACTOR, unit_of_work
+from store.work import unit_of_work
 
 OPEN = (DraftStatus.PENDING, DraftStatus.APPROVED)  # drafts a reply in their thread may still change
 # a decision that takes an already published event off the programme (feeds mark it cancelled)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,7 @@ import pytest
 from tests.support.mail import auto_reply, event_mail, write_mails
 
 REQUIRE_SERVICES = os.environ.get("KONTAKT_REQUIRE_SERVICES") == "1"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def require_binary(path_or_name: str, what: str) -> str:
@@ -51,3 +54,14 @@ def inbox(tmp_path: Path) -> Path:
                                     sender="Lars Friis <lafr@odense.example>"),
         "03-autosvar.eml": auto_reply(),
     })
+
+
+@pytest.fixture(scope="session")
+def hostile_dir(tmp_path_factory) -> Path:
+    """../shared's 57 malformed and malicious mails, written afresh by its generator (never into ../shared)."""
+    script = ROOT.parent / "shared" / "corpus" / "make_hostile.py"
+    if not script.exists():
+        pytest.skip("../shared/corpus/make_hostile.py is not beside the project")
+    out = tmp_path_factory.mktemp("hostile")
+    subprocess.run([sys.executable, str(script), "--out", str(out)], check=True, stdout=subprocess.DEVNULL)
+    return out

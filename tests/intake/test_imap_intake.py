@@ -271,14 +271,6 @@ def test_runs_are_listed_as_json(server, imap_config):
     assert rows[0]["outcome"] == "ok" and rows[0]["fetched"] == 1 and rows[0]["new_drafts"] == 1
 
 
-@pytest.fixture(scope="session")
-def hostile_dir(tmp_path_factory) -> Path:
-    script = ROOT.parent / "shared" / "corpus" / "make_hostile.py"
-    if not script.exists():
-        pytest.skip("../shared/corpus/make_hostile.py is not beside the project")
-    out = tmp_path_factory.mktemp("hostile")
-    subprocess.run([sys.executable, str(script), "--out", str(out)], check=True, stdout=subprocess.DEVNULL)
-    return out
 
 
 def check_hostile_outcome(config: Path, expected: dict[str, bytes]) -> None:

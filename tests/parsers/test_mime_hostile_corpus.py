@@ -26,14 +26,6 @@ STARTUP_SECONDS = 120
 HOSTILE_MAILS = 57
 
 
-@pytest.fixture(scope="module")
-def hostile_dir(tmp_path_factory) -> Path:
-    script = ROOT.parent / "shared" / "corpus" / "make_hostile.py"
-    if not script.exists():
-        pytest.skip("../shared/corpus/make_hostile.py is not beside the project")
-    out = tmp_path_factory.mktemp("hostile")
-    subprocess.run([sys.executable, str(script), "--out", str(out)], check=True, stdout=subprocess.DEVNULL)
-    return out
 
 
 def read_in_child(folder: Path) -> list[dict]:

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import threading
-import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-import uvicorn
 from click.testing import CliRunner
 from sqlmodel import select
 
@@ -16,7 +12,6 @@ from core.settings import load_settings
 from kontakt.cli import main
 from kontakt.pipeline import open_store, run_once
 from store import Draft, DraftStatus, repo, session_scope
-from tests.support.dovecot import free_port
 from tests.support.mail import event_mail, write_mails
 
 SITE_URL = "https://ledelsesugen.example/programme/"
@@ -69,21 +64,3 @@ def publish(settings, out: Path) -> Path:
     return out
 
 
-@contextmanager
-def served(settings):
-    """`kontakt serve`'s app on a free loopback port, in a thread; yields its base URL."""
-    from kontakt.desk import desk_app
-
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(desk_app(settings), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert server.started, "uvicorn did not start"
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(5)

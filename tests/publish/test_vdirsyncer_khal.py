@@ -14,7 +14,8 @@ from store import session_scope
 from kontakt.pipeline import open_store
 from store.publishing import discard_changes, withdraw
 from tests.conftest import require_binary
-from tests.publish.conftest import approve, edit, served
+from tests.publish.conftest import approve, edit
+from tests.support.desk import served
 
 pytestmark = pytest.mark.slow
 FORMAT = "{title}|{start}|{end}|{cancelled}|{location}|{organizer}"

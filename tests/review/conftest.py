@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import threading
-import time
-from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from kontakt.pipeline import open_store, run_once
 from core.settings import load_settings
 from store import session_scope
 from store.users import add_user
-from tests.support.dovecot import free_port
+from tests.support.desk import served
 from tests.support.mail import CPH_SUMMER, event_mail, write_mails
 
 PASSWORDS = {"mette": "mettes-lange-kodeord", "jonas": "jonas-lange-kodeord"}
@@ -55,26 +51,6 @@ def desk(tmp_path: Path):
         add_user(s, "mette", PASSWORDS["mette"], admin=True)
         add_user(s, "jonas", PASSWORDS["jonas"])
     return settings
-
-
-@contextmanager
-def served(settings):
-    """The desk app served by uvicorn in a thread on a free loopback port; yields its base URL."""
-    from kontakt.desk import desk_app
-
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(desk_app(settings), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert server.started, "uvicorn did not start"
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(5)
 
 
 @pytest.fixture

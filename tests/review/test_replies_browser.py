@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from kontakt.pipeline import open_store, run_once
 from store import Draft, Message, MessageStatus, repo, session_scope
-from tests.review.conftest import served
+from tests.support.desk import served
 from tests.review.test_desk_browser import DESKTOP, PHONE, axe_source, browser, login  # noqa: F401  (fixtures)
 from tests.review.test_review_browser import shot
 from tests.support.mail import event_mail, write_mails

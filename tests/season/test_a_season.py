@@ -19,7 +19,6 @@ import pytest
 from aiosmtpd.controller import Controller
 from click.testing import CliRunner
 
-from core.settings import load_settings
 from kontakt.cli import main
 from tests.support.dovecot import free_port
 
