@@ -144,11 +144,13 @@ def _take_in(session: Session, mailbox: Mailbox, settings: Settings, report: Run
     known = load_known(session)
     with Reader(tz=settings.timezone, limits=settings.reader) as reader:
         for message in repo.unread_messages(session, MAX_PARSE_ATTEMPTS):
+            reader.start()
             repo.start_attempt(session, message)
             known = _store_alone(session, message, None, reader, settings, report, known)
         _follow_up(session, mailbox, repo.pending_actions(session, mailbox.source))
         mails = mailbox.fetch_new(repo.seen_refs(session, mailbox.source))
         for batch in _batches(mails, settings.mailbox.batch_size):
+            reader.start()  # loads the extractor while the batch is stored (a run with no new mail never does)
             # 1. every raw message of the batch is committed before any of them is read
             # (a new message counts its read attempt when stored: see repo.keep_raw_many)
             kept = repo.keep_raw_many(session, [(mail.ref, mail.raw) for mail in batch], source=mailbox.source)

@@ -9,9 +9,10 @@ reason in Danish, and the next mail gets a fresh worker. This works alike in the
 the schedule's threads and in the desk, where a signal-based limit (SIGALRM) would not.
 
 The worker is a plain `python -m kontakt.read_worker` child (not a multiprocessing fork, which is
-unsafe in a process with threads and re-imports the parent's main module), started at the first
-mail and kept for the rest: it pays the extractor's start-up (about a second) once, and again only
-after a mail that had to be stopped. Requests and answers are pickled over a pair of pipes.
+unsafe in a process with threads and re-imports the parent's main module), started when there is
+mail to read (`start`, so its start-up overlaps with fetching and storing the first batch) and kept
+for the rest: it pays the extractor's start-up (about a second) once, and again only after a mail
+that had to be stopped. Requests and answers are pickled over a pair of pipes.
 """
 
 from __future__ import annotations
@@ -61,12 +62,19 @@ class Reader:
         self._process: subprocess.Popen[bytes] | None = None
         self._send: Connection | None = None
         self._receive: Connection | None = None
+        self._ready = False
 
     def __enter__(self) -> "Reader":
         return self
 
     def __exit__(self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None) -> None:
         self.close()
+
+    def start(self) -> None:
+        """Start the worker now, without waiting for it: its start-up (loading the extractor) overlaps
+        with what the caller does until the first `read` (fetching and storing the first batch)."""
+        if self._process is None or self._process.poll() is not None:
+            self._spawn()
 
     def read(self, raw: bytes, *, as_event: bool = False) -> ReadResult:
         """The extractor's reading of `raw`, or the reason it could not be read."""
@@ -91,8 +99,19 @@ class Reader:
         self._stop(kill=False)
 
     def _worker(self) -> tuple[Connection, Connection]:
-        if self._process is not None and self._process.poll() is None and self._send and self._receive:
-            return self._send, self._receive
+        if self._process is None or self._process.poll() is not None or not (self._send and self._receive):
+            self._spawn()
+        if not self._ready:
+            try:  # the worker says it is ready once the extractor is loaded (outside any mail's time limit)
+                self._ready = self._receive.poll(START_UP_SECONDS) and self._receive.recv() == ("ready", None)
+            except (EOFError, OSError):
+                self._ready = False
+            if not self._ready:
+                self._stop(kill=True)
+                raise ReaderUnavailable(NOT_STARTED.format(detail="the worker did not get ready"))
+        return self._send, self._receive  # type: ignore[return-value]
+
+    def _spawn(self) -> None:
         self._stop(kill=True)
         to_child_r, to_child_w = os.pipe()
         from_child_r, from_child_w = os.pipe()
@@ -109,19 +128,12 @@ class Reader:
         os.close(to_child_r)
         os.close(from_child_w)
         send, receive = Connection(to_child_w, readable=False), Connection(from_child_r, writable=False)
-        self._process, self._send, self._receive = process, send, receive
-        try:  # the worker says it is ready once the extractor is loaded (outside any mail's time limit)
-            ready = receive.poll(START_UP_SECONDS) and receive.recv() == ("ready", None)
-        except (EOFError, OSError):
-            ready = False
-        if not ready:
-            self._stop(kill=True)
-            raise ReaderUnavailable(NOT_STARTED.format(detail="the worker did not get ready"))
-        return send, receive
+        self._process, self._send, self._receive, self._ready = process, send, receive, False
 
     def _stop(self, *, kill: bool) -> None:
         process, send, receive = self._process, self._send, self._receive
         self._process = self._send = self._receive = None
+        self._ready = False
         if send is not None:
             try:
                 if not kill:

@@ -133,13 +133,23 @@ def possible_copy(event: Event, parsed: ParsedMail, pk: int, index: int, known: 
     if not start or not event.title:
         return None
     title = norm(event.title)
-    for ref in known.by_day.get(start[:10], []):
+    for other, ref in sorted(set(known.look_alikes(start[:10], title)), key=lambda found: found[1]):
         if ref[0] == pk or ref not in known.drafts:
             continue
-        other = norm(str(known.drafts[ref].fields.get("title") or ""))
-        if other and (other == title or difflib.SequenceMatcher(None, other, title).ratio() >= SAME_TITLE):
+        if other == title or alike(other, title):
             return ref
     return None
+
+
+def alike(a: str, b: str) -> bool:
+    """Titles this alike may be one event twice (cheap bounds first: most pairs end there). Titles that
+    close share most of their words, so fewer shared words than that rule a pair out at once."""
+    words_a, words_b = set(a.split()), set(b.split())
+    if 5 * len(words_a & words_b) < 3 * min(len(words_a), len(words_b)):
+        return False
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    return (matcher.real_quick_ratio() >= SAME_TITLE and matcher.quick_ratio() >= SAME_TITLE
+            and matcher.ratio() >= SAME_TITLE)
 
 
 def _proposals(parsed: ParsedMail, thread: int, drafts: list[KeptDraft], pk: int, known: Known) -> Proposals | None:

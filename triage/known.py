@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -14,6 +15,10 @@ REPLY_PREFIX = re.compile(r"^\s*(?:(?:re|sv|vs|aw|fw|fwd|wg|antw|tr)\s*(?:\[\d+\
 def norm(text: str | None) -> str:
     """Words only, case folded: "Walk & talk – for ledere!" and "walk talk for ledere" are the same title."""
     return " ".join(re.findall(r"\w+", (text or "").casefold()))
+
+
+def reversed_words(title: str) -> str:
+    return " ".join(reversed(title.split()))
 
 
 def base_subject(subject: str | None) -> str:
@@ -30,7 +35,10 @@ class Known:
     own_mail: dict[str, int] = field(default_factory=dict)  # kontakt's own Message-ID -> the message it answered
     drafts: dict[DraftRef, KeptDraft] = field(default_factory=dict)
     by_thread: dict[int, list[DraftRef]] = field(default_factory=dict)  # submission pk -> open drafts in its thread
-    by_day: dict[str, list[DraftRef]] = field(default_factory=dict)  # start day -> drafts
+    # start day -> its drafts' normalised titles, sorted (and sorted by their reversed words): a title's
+    # look-alikes stand beside it in one of the two orders, so finding them costs no scan of the day
+    by_day: dict[str, list[tuple[str, DraftRef]]] = field(default_factory=dict)
+    by_day_reversed: dict[str, list[tuple[str, DraftRef]]] = field(default_factory=dict)
     by_sender_subject: dict[tuple[str, str], int] = field(default_factory=dict)  # the latest submission
 
     @classmethod
@@ -74,6 +82,17 @@ class Known:
         refs = self.by_thread.setdefault(root, [])
         if draft.ref not in refs:
             refs.append(draft.ref)
-        start = draft.fields.get("start")
-        if isinstance(start, str) and len(start) >= 10:
-            self.by_day.setdefault(start[:10], []).append(draft.ref)
+        start, title = draft.fields.get("start"), norm(str(draft.fields.get("title") or ""))
+        if isinstance(start, str) and len(start) >= 10 and title:
+            bisect.insort(self.by_day.setdefault(start[:10], []), (title, draft.ref))
+            bisect.insort(self.by_day_reversed.setdefault(start[:10], []), (reversed_words(title), draft.ref))
+
+    def look_alikes(self, day: str, title: str, reach: int = 3) -> list[tuple[str, DraftRef]]:
+        """The drafts of that day whose titles stand next to this one, in word order or reversed word order."""
+        found = []
+        for index, key in ((self.by_day, title), (self.by_day_reversed, reversed_words(title))):
+            entries = index.get(day, [])
+            at = bisect.bisect_left(entries, (key,))
+            for entry in entries[max(0, at - reach):at + reach]:
+                found.append((entry[0] if index is self.by_day else reversed_words(entry[0]), entry[1]))
+        return found
