@@ -1,64 +1,346 @@
-"""HTML -> plain text that keeps the structure a reader sees: lines, table rows, link targets.
+"""HTML -> the lines a reader sees, with what the markup says about each: heading level, bold,
+list item, table cell, quote depth, link targets.
 
-A real HTML parser (lxml via BeautifulSoup), never regexes over markup. Scripts,
-styles and other invisible content are dropped; nothing is fetched.
+A real HTML parser (lxml via BeautifulSoup), never regexes over markup. Scripts, styles and
+other invisible content are dropped; nothing is fetched. The walk is iterative: hostile HTML
+nests deeper than the recursion limit.
+
+Tables are read as a grid (rowspan and colspan expanded): a table of one column, or one whose
+cells hold blocks of their own, is page layout and read as flowing text; any other table comes
+out one `HtmlRow` per row, each cell apart, so a reader can tell a label/value table from a
+table with one row per event.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
 from bs4 import BeautifulSoup, NavigableString, Tag
 
 MAX_HTML_CHARS = 1_000_000
-INVISIBLE = {"script", "style", "head", "title", "noscript", "template", "svg", "object", "iframe", "meta", "link"}
-PARAGRAPHS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol", "blockquote", "section", "article",
-              "header", "footer", "hr", "pre", "address", "center"}
-LINES = {"br", "tr", "li", "div", "dt", "dd"}
-BLOCKS = PARAGRAPHS | LINES
-CELLS = {"td", "th"}
+MAX_TABLE_CELLS = 2_000
+INVISIBLE = {"script", "style", "head", "title", "noscript", "template", "svg", "object", "iframe", "meta", "link",
+             "img", "map", "area", "button", "select", "option", "input", "textarea"}
+# a paragraph break around these; Outlook's MsoNormal paragraphs have no margin and read as lines
+PARAGRAPHS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "blockquote", "section", "article", "header",
+              "footer", "hr", "pre", "address", "center", "dl", "figure", "main", "aside", "nav", "form", "fieldset"}
+LINES = {"br", "li", "div", "dt", "dd", "tr", "caption", "figcaption", "legend"}
+HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
+BOLD = {"b", "strong"}
 SAFE_LINK = re.compile(r"^(https?://|mailto:)", re.I)
+BOLD_STYLE = re.compile(r"font-weight\s*:\s*(?:bold|[6-9]00)", re.I)
+FONT_SIZE = re.compile(r"font-size\s*:\s*(\d+(?:\.\d+)?)\s*(pt|px)", re.I)
+QUOTE_CLASSES = re.compile(r"gmail_quote|moz-cite-prefix|yahoo_quoted|protonmail_quote", re.I)
+OUTLOOK_SEPARATOR = re.compile(r"border-top\s*:\s*solid", re.I)
+
+
+@dataclass
+class HtmlLine:
+    text: str
+    heading: int = 0  # 1-6 for <h1>-<h6>
+    bold: float = 0.0  # share of the line's letters in bold or a larger font
+    large: bool = False  # a font larger than the running text
+    item: bool = False  # a list item's first line
+    quote: int = 0  # blockquote depth
+    separator: bool = False  # Outlook's ruled line before a quoted or forwarded original
+    paragraph: bool = False  # a paragraph break before this line
+
+
+@dataclass
+class HtmlRow:
+    """One row of a data table, each cell's text apart (a cell spanning rows repeats in each)."""
+
+    cells: list[str]
+    spanned: list[bool]  # the cell's text stands in an earlier row (rowspan)
+    header: bool  # all <th>, or all bold
+    quote: int = 0
+    paragraph: bool = False
+    table: int = 0
+
+
+@dataclass
+class _Run:
+    parts: list[str] = field(default_factory=list)
+    letters: int = 0
+    bold_letters: int = 0
+    large_letters: int = 0
+    quote: int = -1  # of the first text in the run
+    heading: int = 0
+    item: bool = False
+
+    def add(self, text: str, bold: bool, large: bool, quote: int, heading: int, item: bool) -> None:
+        self.parts.append(text)
+        n = sum(ch.isalnum() for ch in text)
+        if n and self.quote < 0:
+            self.quote, self.heading, self.item = quote, heading, item
+        self.letters += n
+        self.bold_letters += n if bold or heading else 0
+        self.large_letters += n if large else 0
+
+
+def html_lines(html: str) -> list[HtmlLine | HtmlRow]:
+    """The HTML as lines and table rows, in reading order."""
+    soup = BeautifulSoup(html[:MAX_HTML_CHARS], "lxml")
+    reader = _Reader(_base_size(soup))
+    reader.walk(soup.body or soup)
+    reader.flush()
+    return reader.out
 
 
 def html_to_text(html: str) -> str:
-    soup = BeautifulSoup(html[:MAX_HTML_CHARS], "lxml")
+    """Plain text of the HTML: lines as a reader sees them, table cells apart by " | "."""
     out: list[str] = []
-    # iterative walk: hostile HTML nests deeper than the recursion limit
-    stack: list[object] = [soup]
+    for item in html_lines(html):
+        if item.paragraph and out:
+            out.append("")
+        out.append(" | ".join(item.cells) if isinstance(item, HtmlRow) else item.text)
+    return "\n".join(out).strip()
+
+
+def _base_size(soup: BeautifulSoup) -> float:
+    """The running text's font size in pt (Outlook declares it for p.MsoNormal), 11 when not said."""
+    style = " ".join(s.get_text() for s in soup.find_all("style"))[:20_000]
+    m = re.search(r"p\.MsoNormal[^{]*\{[^}]*?font-size\s*:\s*(\d+(?:\.\d+)?)\s*(pt|px)", style, re.I)
+    return _points(float(m.group(1)), m.group(2)) if m else 11.0
+
+
+def _points(value: float, unit: str) -> float:
+    return value * 0.75 if unit.lower() == "px" else value
+
+
+class _Reader:
+    def __init__(self, base_size: float) -> None:
+        self.base = base_size
+        self.out: list[HtmlLine | HtmlRow] = []
+        self.run = _Run()
+        self.pending_paragraph = False
+        self.pending_separator = False
+        self.tables = 0
+        self.last_was_break = False
+
+    def flush(self, *, blank_is_paragraph: bool = False) -> None:
+        raw = "".join(self.run.parts)
+        text = re.sub(r"\s+", " ", raw.replace("\xa0", " ")).strip()
+        if not text and (blank_is_paragraph or "\xa0" in raw):
+            self.paragraph()  # Outlook's empty "<p>&nbsp;</p>", or <br><br>: a blank line
+        if text:
+            letters = max(self.run.letters, 1)
+            self.out.append(HtmlLine(
+                text=text, heading=self.run.heading, bold=self.run.bold_letters / letters,
+                large=self.run.large_letters / letters > 0.5, item=self.run.item, quote=max(self.run.quote, 0),
+                separator=self.pending_separator, paragraph=self.pending_paragraph))
+            self.pending_paragraph = False
+            self.pending_separator = False
+        self.run = _Run()
+
+    def paragraph(self) -> None:
+        if self.out:
+            self.pending_paragraph = True
+
+    def walk(self, root: Tag) -> None:
+        # (node, bold, large, quote depth, heading level, in a list item); a str closes an element
+        stack: list[tuple[object, bool, bool, int, int, bool]] = [(root, False, False, 0, 0, False)]
+        while stack:
+            node, bold, large, quote, heading, item = stack.pop()
+            if isinstance(node, _Close):
+                if node.href:
+                    self.run.add(f" <{node.href}>", False, False, quote, heading, item)
+                if node.name in BREAKS:
+                    self.flush(blank_is_paragraph=node.name == "br" and self.last_was_break)
+                    self.last_was_break = node.name == "br"
+                    if node.name in PARAGRAPHS or node.name in HEADINGS:
+                        self.paragraph()
+                continue
+            if isinstance(node, NavigableString):
+                if node.__class__.__name__ in ("Comment", "Doctype", "Declaration", "ProcessingInstruction", "CData"):
+                    continue
+                self.run.add(str(node), bold, large, quote, heading, item)
+                if str(node).strip():
+                    self.last_was_break = False
+                continue
+            if not isinstance(node, Tag):
+                continue
+            name = (node.name or "").lower()
+            if name in INVISIBLE:
+                continue
+            if name == "table":
+                self.flush()
+                self._table(node, bold, large, quote, stack)
+                continue
+            style = node.get("style") or ""
+            style = " ".join(style) if isinstance(style, list) else str(style)
+            classes = " ".join(node.get("class") or []).lower()
+            if name in BREAKS:
+                self.flush()
+                if name in PARAGRAPHS and "msonormal" not in classes or name in HEADINGS:
+                    self.paragraph()
+                if name == "hr" or name == "div" and OUTLOOK_SEPARATOR.search(style):
+                    self.pending_separator = True
+            href = ""
+            if name == "a":
+                target = (node.get("href") or "").strip()
+                if SAFE_LINK.match(target) and _norm_link(target) != _norm_link(node.get_text(" ", strip=True)):
+                    href = target
+            size = FONT_SIZE.search(style)
+            child = (bold or name in BOLD or bool(BOLD_STYLE.search(style)),
+                     (_points(float(size.group(1)), size.group(2)) >= self.base + 2) if size else large,
+                     quote + (name == "blockquote"), HEADINGS.get(name, heading), item or name == "li")
+            stack.append((_Close(name, href), bold, large, quote, heading, item))
+            for kid in reversed(list(node.children)):
+                stack.append((kid, *child))
+
+    def _table(self, table: Tag, bold: bool, large: bool, quote: int, stack: list) -> None:
+        grid, header_rows, spanned = _grid(table)
+        columns = max((sum(c is not None for c in r) for r in grid), default=0)
+        if columns <= 1 or any(cell is not None and _has_blocks(cell) for row in grid for cell in row):
+            # page layout: each cell read as flowing text, in order
+            ordered, seen = [], set()
+            for row in grid:
+                for cell in row:
+                    if cell is not None and id(cell) not in seen:
+                        seen.add(id(cell))
+                        ordered.append(cell)
+            self.paragraph()
+            stack.append((_Close("table", ""), bold, large, quote, 0, False))
+            for cell in reversed(ordered):
+                stack.append((_Close("div", ""), bold, large, quote, 0, False))
+                for kid in reversed(list(cell.children)):
+                    stack.append((kid, bold, large, quote, 0, False))
+            return
+        self.tables += 1
+        self.paragraph()
+        for r, row in enumerate(grid):
+            texts = [_cell_text(c) if c is not None else "" for c in row]
+            if not any(texts):
+                continue
+            self.out.append(HtmlRow(cells=texts, spanned=list(spanned[r]), header=header_rows[r], quote=quote,
+                                    paragraph=self.pending_paragraph, table=self.tables))
+            self.pending_paragraph = False
+        self.paragraph()
+
+
+@dataclass
+class _Close:
+    name: str
+    href: str
+
+
+BREAKS = PARAGRAPHS | LINES | set(HEADINGS)
+
+
+def _grid(table: Tag) -> tuple[list[list[Tag | None]], list[bool], list[list[bool]]]:
+    """The table's cells on a grid, rowspan/colspan expanded; nested tables stay inside their cell."""
+    rows = [tr for tr in table.find_all("tr") if tr.find_parent("table") is table]
+    grid: list[list[Tag | None]] = []
+    spanned: list[list[bool]] = []
+    header: list[bool] = []
+    carry: dict[int, tuple[Tag, int]] = {}  # column -> (cell, rows still to fill)
+    cells_seen = 0
+    for tr in rows:
+        row: list[Tag | None] = []
+        marks: list[bool] = []
+        col = 0
+        cells = [c for c in tr.find_all(["td", "th"]) if c.find_parent("tr") is tr]
+        all_header = bool(cells)
+        queue = list(cells)
+        while queue or col in carry:
+            if col in carry:
+                cell, left = carry[col]
+                row.append(cell)
+                marks.append(True)
+                carry[col] = (cell, left - 1)
+                if left - 1 <= 0:
+                    del carry[col]
+                col += 1
+                continue
+            cell = queue.pop(0)
+            cells_seen += 1
+            if cells_seen > MAX_TABLE_CELLS:
+                break
+            span_c = _span(cell.get("colspan"))
+            span_r = _span(cell.get("rowspan"))
+            is_header = cell.name == "th" or _all_bold(cell)
+            all_header = all_header and is_header
+            for k in range(span_c):
+                row.append(cell if k == 0 else None)
+                marks.append(False)
+                if span_r > 1:
+                    carry[col] = (cell, span_r - 1)
+                col += 1
+        grid.append(row)
+        spanned.append(marks)
+        header.append(all_header)
+    return grid, header, spanned
+
+
+def _span(value: object) -> int:
+    try:
+        return max(1, min(int(str(value).strip()), 50))
+    except (TypeError, ValueError):
+        return 1
+
+
+def _all_bold(cell: Tag) -> bool:
+    text = cell.get_text(" ", strip=True)
+    if not text:
+        return False
+    bold = " ".join(b.get_text(" ", strip=True) for b in cell.find_all(["b", "strong", "th"]))
+    return len(bold) >= 0.9 * len(text)
+
+
+def _has_blocks(cell: Tag) -> bool:
+    """A cell that holds a table, or several paragraphs of prose, is layout, not data."""
+    if cell.find("table"):
+        return True
+    paragraphs = [p for p in cell.find_all(["p", "div", "h1", "h2", "h3", "ul", "ol"]) if p.get_text(strip=True)]
+    return len(paragraphs) > 6
+
+
+def _cell_text(cell: Tag) -> str:
+    """A cell's text on one line; its own line breaks become ", " (an address over three lines)."""
+    pieces: list[str] = []
+    current: list[str] = []
+    stack: list[object] = [cell]
     while stack:
         node = stack.pop()
-        if isinstance(node, str) and node.startswith("\x00end:"):
-            name, href = node[5:].split("\x00", 1) if "\x00" in node[5:] else (node[5:], "")
-            if href:
-                out.append(f" <{href}>")
-            if name in PARAGRAPHS:
-                out.append("\n\n")
-            elif name in CELLS:
-                out.append("\t")  # a cell boundary: "Hvor<tab>Rådhuset" reads as a label and its value
+        if isinstance(node, str) and node == "\x00break":
+            pieces.append("".join(current))
+            current = []
             continue
         if isinstance(node, NavigableString):
             if node.__class__.__name__ in ("Comment", "Doctype", "Declaration", "ProcessingInstruction", "CData"):
                 continue
-            out.append(re.sub(r"\s+", " ", str(node)))
+            current.append(str(node))
             continue
         if not isinstance(node, Tag):
             continue
         name = (node.name or "").lower()
         if name in INVISIBLE:
             continue
-        if name in BLOCKS:
-            out.append("\n\n" if name in PARAGRAPHS else "\n")
-        href = ""
+        if name == "br":
+            pieces.append("".join(current))
+            current = []
+            continue
+        if name in PARAGRAPHS or name in LINES:
+            stack.append("\x00break")
         if name == "a":
             target = (node.get("href") or "").strip()
-            label = node.get_text(" ", strip=True)
-            if SAFE_LINK.match(target) and _norm_link(target) != _norm_link(label):
-                href = target
-        stack.append(f"\x00end:{name}\x00{href}")
+            if SAFE_LINK.match(target) and _norm_link(target) != _norm_link(node.get_text(" ", strip=True)):
+                stack.append(NavigableString(f" <{target}>"))
         stack.extend(reversed(list(node.children)))
-    text = "".join(out).replace("\xa0", " ")
-    lines = [re.sub(r" *\t[ \t]*", "\t", re.sub(r" +", " ", line)).strip() for line in text.split("\n")]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    pieces.append("".join(current))
+    parts = [re.sub(r"\s+", " ", p.replace("\xa0", " ")).strip() for p in pieces]
+    parts = [p for p in parts if p]
+    out = ""
+    for part in parts:
+        if not out:
+            out = part
+        elif out[-1] in ",.;:!?":
+            out += " " + part
+        else:
+            out += ", " + part
+    return out
 
 
 def _norm_link(value: str) -> str:
