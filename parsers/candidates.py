@@ -16,11 +16,14 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from parsers import danish_time as dt
-from parsers.layout import (FWD_HEADER, OWN, Layout, Line, read_layout, SUBJECT_FORWARD, SUBJECT_REPLY)
+from parsers.layout import FWD_HEADER, LABEL_FIELD, OWN, SUBJECT_FORWARD, SUBJECT_REPLY, Layout, Line, read_layout
+
+LABEL_WORDS = set(LABEL_FIELD)
 
 FEATURE_VERSION = 1
 _P = Path(__file__).parent / "patterns"
@@ -30,14 +33,16 @@ MAILTEXT = json.loads((_P / "mailtext.json").read_text(encoding="utf-8"))
 ORGS = json.loads((_P / "organisations.json").read_text(encoding="utf-8"))
 
 
-def _cue(words: list[str]) -> re.Pattern:
-    """A cue list as one pattern: whole words, except a cue ending in a stem ("tilmeld") takes any ending."""
+def _cue(words: list[str], *, stems: bool = True) -> re.Pattern:
+    """A cue list as one pattern: whole words, except that a cue ending in a letter takes any ending ("tilmeld" ->
+    "tilmelding"). One look-behind for all words: Python's engine is slow with one per alternative."""
+    lowered = sorted({w.lower() for w in words}, key=len, reverse=True)
+    wordy = [re.escape(w) for w in lowered if w[0].isalnum()]
+    other = [re.escape(w) for w in lowered if not w[0].isalnum()]
     parts = []
-    for w in sorted({w.lower() for w in words}, key=len, reverse=True):
-        e = re.escape(w)
-        head = r"(?<![\wæøå])" if w[0].isalnum() else ""
-        tail = r"[\wæøå]*" if w[-1].isalnum() else ""
-        parts.append(head + e + tail)
+    if wordy:
+        parts.append(r"(?<![\wæøå])(?:" + "|".join(wordy) + (r")[\wæøå]*" if stems else r")(?![\wæøå])"))
+    parts.extend(other)
     return re.compile("|".join(parts), re.IGNORECASE)
 
 
@@ -48,7 +53,7 @@ BARE_URL = re.compile(r"(?<![@\w.:/])(?:[a-z0-9-]+\.)+(?:dk|com|org|net|eu|nu|in
 EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}(?![\w])", re.IGNORECASE)
 _NOT_AFTER_MONTH = "".join(f"(?<!{re.escape(w)} )(?<!{re.escape(w)}\\. )" for w in dt.MONTHS)
 POSTCODE_TOWN = re.compile(r"\b(?=\d{4}\s)" + _NOT_AFTER_MONTH + r"\d{4}\s+(?!Kl\b|kl\b)[A-ZÆØÅ][\wæøåÆØÅ.-]+(?:\s+[A-ZÆØÅ][\wæøå.-]*)?")
-STREET = re.compile(r"\b[A-ZÆØÅ][\wæøåÆØÅ.-]+(?:\s+[\wæøåÆØÅ.-]+){0,3}\s+\d{1,4}[A-Za-z]?\b(?![.:/]\d)")
+STREET = re.compile(r"\b[A-ZÆØÅ][\wæøåÆØÅ.-]+(?:\s+[\wæøåÆØÅ.-]+){0,3}\s+(?!(?:19|20)\d\d\b)\d{1,4}[A-Za-z]?\b(?![.:/]\d)")
 PHONE = re.compile(r"(?:\+45\s?)?\b\d{2}\s?\d{2}\s?\d{2}\s?\d{2}\b")
 PLATFORM = re.compile(r"\b(" + "|".join(re.escape(k) for k in sorted(ONLINE["platforms"], key=len, reverse=True)) + r")\b",
                       re.IGNORECASE)
@@ -65,6 +70,8 @@ SENTENCE_END = re.compile(r"(?<=[a-zæøå0-9)])[.!?](?=\s+[A-ZÆØÅ]|\s*$)")
 LEDELSESUGEN = re.compile(r"ledelsesugen", re.IGNORECASE)
 WEEKDAY_WORD = re.compile(r"\b(?:" + "|".join(dt.WEEKDAYS) + r")\b", re.IGNORECASE)
 
+STOPWORDS = set("og i på til for af med om en et den det de der som at er fra ved hos the of and in to a an on at for".split())
+GREETING_START = re.compile(r"^(?:hej|kære|dear|hi|hello|goddag|til)\b", re.IGNORECASE)
 FIELDS = ("title", "place", "registration", "registration_deadline", "organizer", "audience")
 
 
@@ -236,14 +243,32 @@ def line_feats(ln: Line, prefix: str) -> dict[str, float]:
     return f
 
 
+@lru_cache(maxsize=20_000)
+def _spans(pattern: re.Pattern, text: str) -> tuple[tuple[int, int], ...]:
+    return tuple((m.start(), m.end()) for m in pattern.finditer(text))
+
+
+@lru_cache(maxsize=20_000)
+def _breaks(text: str) -> tuple[int, ...]:
+    """Where sentences (or table cells) end in a line."""
+    return tuple(m.end() for m in re.finditer(r"[.?!] | \| ", text))
+
+
 def _near(pattern: re.Pattern, text: str, start: int, end: int, before: int = 60, after: int = 0) -> bool:
     """A cue in the same sentence within `before` characters before (or `after` after) the span."""
-    left = text[max(0, start - before):start]
-    cut = max(left.rfind(". "), left.rfind("? "), left.rfind("! "), left.rfind(" | "))
-    if cut >= 0:
-        left = left[cut + 2:]
-    right = text[end:end + after] if after else ""
-    return bool(pattern.search(left) or right and pattern.search(right))
+    left = max(0, start - before)
+    for b in _breaks(text):
+        if left < b <= start:
+            left = b
+    right = end + after
+    for b in _breaks(text):
+        if end < b <= right:
+            right = b
+            break
+    for s, e in _spans(pattern, text):
+        if left <= s and e <= start or after and end <= s and e <= right:
+            return True
+    return False
 
 
 def _sentence(text: str, start: int, end: int) -> str:
@@ -466,7 +491,8 @@ def _sentence_case(text: str) -> str:
     return text
 
 
-def _title_form(value: str) -> dict[str, float]:
+@lru_cache(maxsize=20_000)
+def _title_form(value: str) -> dict[str, float]:  # cached: read-only, copied by callers
     f: dict[str, float] = {}
     words = value.split()
     f[_bin("t_words", len(words), (1, 2, 4, 8, 14, 25))] = 1.0
@@ -482,7 +508,7 @@ def _title_form(value: str) -> dict[str, float]:
         f["t_has_time"] = 1.0
     if URL.search(value) or EMAIL.search(value):
         f["t_has_link"] = 1.0
-    if POSTCODE_TOWN.search(value) or STREET.search(value) and re.search(r"\d{4}", value):
+    if POSTCODE_TOWN.search(value) or STREET.search(value) and "," in value:
         f["t_has_address"] = 1.0
     if LEDELSESUGEN.search(value):
         f["t_ledelsesugen"] = 1.0
@@ -504,6 +530,17 @@ def _title_form(value: str) -> dict[str, float]:
         f["t_venue_words"] = 1.0
     if re.fullmatch(r"[\W\d]*", value):
         f["t_no_letters"] = 1.0
+    if value.strip(" :").lower() in LABEL_WORDS:
+        f["t_label_word"] = 1.0
+    if value.startswith(("(", "[")):
+        f["t_paren_start"] = 1.0
+    f[_bin("t_chars", len(value), (10, 20, 40, 70, 110))] = 1.0
+    caps = sum(w[:1].isupper() for w in words)
+    if words:
+        f[_bin("t_caps_share", caps / len(words), (0.2, 0.5, 0.8))] = 1.0
+    f[_bin("t_commas", value.count(","), (0, 1, 2))] = 1.0
+    if GREETING_START.match(value):
+        f["t_greeting"] = 1.0
     return f
 
 
@@ -512,6 +549,7 @@ def title_cands(a: Analysis) -> list[Cand]:
     lines = a.layout.lines
     subject = clean_subject(a.subject)
     subject_n = norm(subject)
+    subject_words = set(norm(_subject_core(subject)).split()) - STOPWORDS
     org_lines = {}
     for li, s, e, name, how in a.orgs:
         org_lines.setdefault(li, []).append((s, e, name))
@@ -526,6 +564,13 @@ def title_cands(a: Analysis) -> list[Cand]:
         f[f"src:{kind}"] = 1.0
         f.update(_title_form(value))
         vn = norm(value)
+        if subject_words and vn:
+            words = set(vn.split()) - STOPWORDS
+            if words:
+                share = len(words & subject_words) / len(words)
+                f[_bin("t_subject_share", share, (0.0, 0.3, 0.6, 0.99))] = 1.0
+                cover = len(words & subject_words) / len(subject_words)
+                f[_bin("t_subject_cover", cover, (0.0, 0.3, 0.6, 0.99))] = 1.0
         if subject_n and vn:
             if vn == subject_n:
                 f["t_is_subject"] = 1.0
@@ -578,10 +623,13 @@ def title_cands(a: Analysis) -> list[Cand]:
             add(ln.value, ln.value, ln, ln.value_start, "label_other_value", {"label_words": float(len(ln.label_text.split()))})
             continue
         short = len(text) <= 160
-        if short and (ln.heading or ln.bold >= 0.8 or ln.caps or ln.large or ln.alone or ln.item or
-                      ln.index + 1 < len(lines) and lines[ln.index + 1].para != ln.para or
-                      ln.index > 0 and lines[ln.index - 1].para != ln.para):
-            add(text, text, ln, 0, "line")
+        nxt = lines[ln.index + 1] if ln.index + 1 < len(lines) else None
+        # a line that stands as a title: a heading, bold, a paragraph of its own, a list item, or the first line
+        # of a paragraph whose next line is a label, a date or a slot (a block that starts with its name)
+        leads = nxt is not None and nxt.para == ln.para and (nxt.label or nxt.slot or nxt.cells or dt.find_dates(nxt.text)) \
+            and (ln.index == 0 or lines[ln.index - 1].para != ln.para)
+        if short and (ln.heading or ln.bold >= 0.8 or ln.caps or ln.large or ln.alone or ln.item or leads):
+            add(text, text, ln, 0, "line" if not leads else "line_leads")
         if ln.item or len(text) > 40:
             _title_parts(add, text, ln, 0, "part")
         for m in QUOTED.finditer(text):
@@ -665,7 +713,8 @@ def _title_context(out: list[Cand]) -> None:
 # ------------------------------------------------------------------ places
 
 
-def _place_form(value: str) -> dict[str, float]:
+@lru_cache(maxsize=20_000)
+def _place_form(value: str) -> dict[str, float]:  # cached: read-only, copied by callers
     f: dict[str, float] = {}
     if POSTCODE_TOWN.search(value):
         f["p_postcode"] = 1.0
@@ -942,6 +991,24 @@ def organizer_cands(a: Analysis) -> list[Cand]:
                 f["label_org"] = 1.0
         words = value.split()
         f[_bin("o_words", len(words), (1, 2, 4, 7))] = 1.0
+        if 2 <= len(words) <= 4 and all(w[:1].isupper() for w in words) and not ORG_WORDS.search(value) \
+                and not re.search(r"\d", value):
+            f["o_personish"] = 1.0
+        if PRONOUN.match(value):
+            f["o_pronoun_start"] = 1.0
+        if VENUE.search(value):
+            f["o_venue_words"] = 1.0
+        if POSTCODE_TOWN.search(value) or STREET.search(value):
+            f["o_address"] = 1.0
+        if any(w in value.lower() for w in JOB_WORDS):
+            f["o_job_words"] = 1.0
+        if ln is not None and ln.zone == "signature":
+            rank = 0
+            k = ln.index - 1
+            while k >= 0 and lines[k].zone == "signature" and rank < 9:
+                rank += 1
+                k -= 1
+            f[_bin("o_sig_rank", rank, (0, 1, 2, 3, 5))] = 1.0
         if " og " in value or " & " in value:
             f["o_joint"] = 1.0
         if LEDELSESUGEN.search(value):
@@ -973,13 +1040,37 @@ def organizer_cands(a: Analysis) -> list[Cand]:
             nps = list(PROPER.finditer(before))
             if nps and nps[-1].end() >= len(before) - 1:
                 np_ = nps[-1].group(0)
-                if not re.fullmatch(r"(?:Vi|Jeg|Der|Det|Hermed|Her|We|I|De|Den|Du)", np_.split()[0]):
+                if not PRONOUN.match(np_):
                     add(np_, np_, ln, ln.start + nps[-1].start(), "verb_subject")
+            # the whole clause before the verb: "Danske Fysioterapeuters ledernetværk i Region Hovedstaden holder …"
+            clause_start = max(before.rfind(". "), before.rfind("! "), before.rfind("? "), before.rfind(": ")) + 2
+            clause = re.sub(r"\s+[–—-]\s+[^–—]*?\s+[–—-]\s*$", "", before[max(clause_start, 0) if clause_start > 1 else 0:]).strip()
+            clause = re.sub(r"\s+(?:i år|igen|også|gerne|nu|i ledelsesugen|i uge 44)(?:\s+(?:i år|igen|også|gerne))*$", "", clause,
+                            flags=re.IGNORECASE)
+            if clause and clause[0].isupper() and len(clause.split()) <= 9 and not PRONOUN.match(clause) \
+                    and (not nps or clause != nps[-1].group(0)):
+                add(clause, clause, ln, ln.start + text.find(clause), "verb_clause")
         for m in CUE["organised_by"].finditer(text):
             after = text[m.end():].lstrip()
             np_ = PROPER.match(after)
             if np_:
                 add(np_.group(0), np_.group(0), ln, ln.start + m.end() + (len(text[m.end():]) - len(after)), "organised_by")
+        for m in ORG_HEAD.finditer(text):  # "ledernetværket i Region Hovedstaden", "Netværk for sundhedschefer i Midtjylland"
+            start = m.start()
+            before = text[:start]
+            lead = re.search(r"((?:[A-ZÆØÅ][\wæøåÆØÅ-]*s?\s+){1,3})$", before)
+            if lead and not PRONOUN.match(lead.group(1)):
+                start = lead.start(1)
+            tail = re.match(r"(?:\s+(?:for|i|af|på|ved|under|of|for the|in)\s+(?:[\wæøåÆØÅ-]+\s+){0,3}?(?:[A-ZÆØÅ][\wæøåÆØÅ-]+)"
+                            r"(?:\s+[A-ZÆØÅ][\wæøåÆØÅ-]+)*|(?:\s+[A-ZÆØÅ][\wæøåÆØÅ-]+){1,3})", text[m.end():])
+            end = m.end() + (tail.end() if tail else 0)
+            phrase = text[start:end]
+            if len(phrase.split()) >= 2 and len(phrase) <= 90:
+                add(phrase, phrase, ln, ln.start + start, "org_head")
+        if ln.zone == "signature":  # "Sekretær for Netværk for …", "Formand for Lederforum Sønderjylland"
+            m = re.match(r"^\s*(?P<job>[\wæøåÆØÅ-]+(?:\s+[\wæøåÆØÅ-]+){0,2})\s+(?:for|i|hos|ved|at|of|in)\s+(?P<org>.{3,90})$", text)
+            if m and any(w in m.group("job").lower() for w in JOB_WORDS) and not PHONE.search(text):
+                add(m.group("org"), m.group("org"), ln, ln.start + m.start("org"), "sig_role_of")
         if ln.zone == "signature" or ln.zone == "fwd_header":
             # a signature's organisation line: "HR, Vejle Kommune", "Partner | Resonans"
             if ln.zone == "signature" and not PHONE.search(text) and not EMAIL.search(text) and not URL.search(text) \
@@ -1002,8 +1093,12 @@ def organizer_cands(a: Analysis) -> list[Cand]:
     return out
 
 
+PRONOUN = re.compile(r"^(?:Vi|Jeg|Der|Det|Hermed|Her|We|I|De|Den|Du|Hej|Kære|Dear|Hi|Tak|Thank|Som|Hvis|Når|Nu|Så|Også|Og|Men)\b")
+ORG_HEAD = _cue(ORGS["org_heads"], stems=False)
 CUE_CLOSING = re.compile(r"^\s*(?:" + "|".join(re.escape(w) for w in MAILTEXT["closings"]) + r")\b", re.IGNORECASE)
 JOB_WORDS = tuple(ORGS["job_words"])
+ORG_WORDS = _cue(ORGS["suffixes"] + [p.split()[0] for p in ORGS["prefixes"]] + ORGS["org_heads"] +
+                 [n.split()[0] for n in ORGS["names"]])
 
 
 def _fold(text: str) -> str:

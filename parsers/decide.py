@@ -230,12 +230,31 @@ def field_rows(a: Analysis, groups: list[Group], gi: int, name: str) -> list[Row
     cands: list[Cand] = a.cands.get(name, [])
     in_seg = 0
     labelled = 0
+    scoped = []
     for c in cands:
         sc = scope_feats(a, groups, gi, c.line)
         if sc.get("sc:same_line") or sc.get("sc:in_segment") or sc.get("sc:same_calendar"):
             in_seg += 1
         if any(k.startswith("label:") or k.startswith("src:label") or k.startswith("src:cell") for k in c.feats):
             labelled += 1
+        scoped.append((c, sc))
+    own = "own_has" if in_seg else "own_none"
+    g = groups[gi]
+    above = sorted((c.line for c, sc in scoped if c.line >= 0 and c.line <= g.anchor and (sc.get("sc:in_segment") or
+                    sc.get("sc:same_line"))), reverse=True)
+    nearest = {line: rank for rank, line in enumerate(dict.fromkeys(above))}
+    for c, sc in scoped:
+        # another event's section, or what all share: counts differently when this event's own section names one
+        for k in ("sc:other_segment", "sc:shared", "sc:other_calendar"):
+            if k in sc:
+                sc[f"{k}&{own}"] = 1.0
+        tag = next((k for k in sc if k.startswith("sc:") and "&" not in k and k not in ("sc:before", "sc:after")
+                    and not k.startswith("sc:dist")), "sc:none")
+        for k in c.feats:
+            if k.startswith("src:"):
+                sc[f"{k}&{tag}"] = 1.0
+        if c.line in nearest:
+            sc[_bin("sc:rank_above", nearest[c.line], (0, 1, 2))] = 1.0
         feats = _merge(c.feats, sc, _zone_cross(c.feats, a))
         rows.append(Row(c.value, c.evidence, c.origin, feats, c.line))
     none = {"none": 1.0, _bin("none:n", len(cands), (0, 1, 3, 8, 20)): 1.0, _bin("none:seg", in_seg, (0, 1, 3)): 1.0,
@@ -483,12 +502,8 @@ class Decided:
 
 
 def choose(rows: list[Row], scorer) -> tuple[Row, float]:
-    best, best_p = rows[-1], -1.0
-    for r in rows:
-        p = scorer.prob(r.feats)
-        if p > best_p:
-            best, best_p = r, p
-    return best, best_p
+    best, p = scorer.choose([r.feats for r in rows])
+    return rows[best], p
 
 
 def mail_evidence_feats(a: Analysis, probs: list[float], groups: list[Group]) -> dict[str, float]:
@@ -502,13 +517,25 @@ def mail_evidence_feats(a: Analysis, probs: list[float], groups: list[Group]) ->
     f[_bin("ev:groups", len(groups), (0, 1, 3))] = 1.0
     if any(m.feats.get("in_question") for p, m in zip(probs, a.mentions) if p >= 0.5):
         f["ev:asked"] = 1.0
+    own_date = max(own, default=0.0) >= 0.5
+    mf = a.mail_feats
+    # what the mail's words say, crossed with whether it gives an event of its own
+    for cue in ("cancel", "move", "question", "thanks", "rsvp", "private", "tentative", "internal", "marketing", "press",
+                "request_material", "unsubscribe", "offer", "registration"):
+        if mf.get(f"w:{cue}") or mf.get(f"sw:{cue}"):
+            f[f"ev:{cue}&{'own_date' if own_date else 'no_own_date'}"] = 1.0
+    if (mf.get("s:calendar_response_subject") or mf.get("cal_method:reply")) and not own_date:
+        f["ev:calendar_response"] = 1.0
+    if a.reply and not own_date and max(quote, default=0.0) >= 0.5:
+        f["ev:reply_about_quoted_event"] = 1.0
     return f
 
 
-def decide_events(a: Analysis, model: Model, probs: list[float] | None = None) -> tuple[list[Group], list[Decided]]:
+def decide_events(a: Analysis, model: Model, probs: list[float] | None = None,
+                  threshold: float | None = None) -> tuple[list[Group], list[Decided]]:
     if probs is None:
         probs = [model.scorer("mention").prob(m.feats) for m in a.mentions]
-    groups = group_events(a, probs, model.thresholds.get("mention", 0.5))
+    groups = group_events(a, probs, model.thresholds.get("mention", 0.5) if threshold is None else threshold)
     out = []
     for gi, g in enumerate(groups):
         fields: dict[str, Choice] = {}

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from core.model import Attachment, Event, MailKind, ParsedMail
 from parsers.attachments import calendar_events, kind_of, read_attachment
+from parsers.classify import machine_kind
 from parsers.candidates import Analysis, CalendarItem, analyse
 from parsers.decide import Choice, Decided, decide_events, mail_evidence_feats
 from parsers.errors import ParseError
@@ -86,16 +87,21 @@ def build(reading: Reading, model: Model) -> ParsedMail:
     a = reading.analysis
     mime = reading.mime
     probs = [model.scorer("mention").prob(m.feats) for m in a.mentions]
-    groups, decided = decide_events(a, model, probs)
-    kind_feats = {**a.mail_feats, **mail_evidence_feats(a, probs, groups)}
-    p_event = model.scorer("kind_event").prob(kind_feats)
-    kinds = model.kind_probs(kind_feats)
-    kind = MailKind.EVENT
-    if p_event < model.thresholds.get("kind_event", 0.5) or not decided:
-        best = max(kinds, key=kinds.get) if kinds else "other"
-        kind = MailKind(best) if best in MailKind.__members__.values() else MailKind.OTHER
-        if kind == MailKind.EVENT:
-            kind = MailKind.OTHER
+    kind = machine_kind(a.headers, mime.subject, mime.sender)
+    decided: list[Decided] = []
+    if kind is None:
+        groups, decided = decide_events(a, model, probs)
+        kind_feats = {**a.mail_feats, **mail_evidence_feats(a, probs, groups)}
+        p_event = model.scorer("kind_event").prob(kind_feats)
+        if p_event >= model.thresholds.get("kind_event", 0.5):
+            if not decided and probs and max(probs) >= model.thresholds.get("mention_low", 0.2):
+                # an event mail whose date is not sure: its likeliest day is the event's, for a reviewer to check
+                groups, decided = decide_events(a, model, probs, threshold=max(probs))
+            kind = MailKind.EVENT if decided else None
+        if kind is None:
+            kinds = model.kind_probs(kind_feats)
+            best = max(kinds, key=kinds.get) if kinds else "other"
+            kind = MailKind(best) if best in {k.value for k in MailKind} and best != "event" else MailKind.OTHER
     events = [_event(d) for d in decided] if kind == MailKind.EVENT else []
     events = _sane(events)
     sources = [a.layout.text] + [att.text for att in reading.attachments if att.text]

@@ -29,6 +29,7 @@ from types import ModuleType
 
 from parsers.decide import (Group, Row, choose, deadline_rows, end_rows, field_rows, group_events, mail_evidence_feats,
                             online_feats, start_rows)
+from parsers.classify import machine_kind
 from parsers.extract import Reading, build, read
 from parsers.scoring import MODEL_PATH, Linear, Model
 
@@ -37,7 +38,7 @@ DEFAULT_SCORE = ROOT.parent / "shared" / "eval" / "score.py"
 FIELDS = ("start", "end", "title", "place", "registration_deadline", "registration", "organizer", "audience", "online")
 CALIBRATED = FIELDS
 NON_EVENT_KINDS = ("auto_reply", "bounce", "newsletter", "question", "cancellation", "other")
-DEFAULTS = {"C": 0.3, "mention_threshold": 0.5, "kind_threshold": 0.35}
+DEFAULTS = {"C": 0.3, "mention_threshold": 0.5, "kind_threshold": 0.35, "mention_low": 0.15, "C_kind": 1.0, "C_mention": 0.3, "C_field": 3.0}
 
 
 @dataclass
@@ -139,11 +140,17 @@ def _right(judge: ModuleType, name: str, truth: dict, value: object, start: str 
 
 class Fitter:
     def __init__(self, judge: ModuleType, C: float = DEFAULTS["C"], mention_threshold: float = DEFAULTS["mention_threshold"],
-                 kind_threshold: float = DEFAULTS["kind_threshold"]) -> None:
+                 kind_threshold: float = DEFAULTS["kind_threshold"], mention_low: float = DEFAULTS["mention_low"],
+                 C_kind: float = DEFAULTS["C_kind"], C_mention: float = DEFAULTS["C_mention"],
+                 C_field: float = DEFAULTS["C_field"]) -> None:
         self.judge = judge
         self.C = C
         self.mention_threshold = mention_threshold
         self.kind_threshold = kind_threshold
+        self.mention_low = mention_low
+        self.C_kind = C_kind
+        self.C_mention = C_mention
+        self.C_field = C_field
 
     def _lr(self, X: list[dict[str, float]], y: list[int], C: float | None = None, weight: str | None = None) -> Linear:
         from sklearn.feature_extraction import DictVectorizer
@@ -162,9 +169,48 @@ class Fitter:
         names = vec.get_feature_names_out()
         return Linear(float(lr.intercept_[0]), {str(n): float(w) for n, w in zip(names, lr.coef_[0]) if abs(w) > 1e-6})
 
+    def _softmax(self, sets: list[tuple[list[dict[str, float]], list[int]]], C: float | None = None) -> Linear:
+        """A conditional logit: per set of candidates, the right ones should outscore the rest.
+
+        Maximises sum over sets of log(sum of exp(score) over the right candidates / over all), minus
+        |w|^2 / 2C; sets with no right candidate teach nothing and are left out."""
+        import numpy as np
+        from scipy.optimize import minimize
+        from sklearn.feature_extraction import DictVectorizer
+
+        sets = [(X, y) for X, y in sets if any(y) and len(X) > 1]
+        if not sets:
+            return Linear(0.0, {}, softmax=True)
+        rows = [f for X, _ in sets for f in X]
+        right = np.array([r for _, y in sets for r in y], dtype=float)
+        starts = np.cumsum([0] + [len(X) for X, _ in sets[:-1]])
+        vec = DictVectorizer(sparse=True)
+        M = vec.fit_transform(rows).tocsr()
+        lam = 1.0 / (C or self.C_field)
+        sizes = np.diff(np.append(starts, len(rows)))
+        owner = np.repeat(np.arange(len(sets)), sizes)
+
+        def loss(w):
+            z = M @ w
+            top = np.maximum.reduceat(z, starts)
+            e = np.exp(z - top[owner])
+            all_sum = np.add.reduceat(e, starts)
+            right_sum = np.add.reduceat(e * right, starts)
+            value = float(np.sum(np.log(all_sum) - np.log(right_sum))) + 0.5 * lam * float(w @ w)
+            p = e / all_sum[owner]
+            q = e * right / right_sum[owner]
+            grad = M.T @ (p - q) + lam * w
+            return value, grad
+
+        result = minimize(loss, np.zeros(M.shape[1]), jac=True, method="L-BFGS-B", options={"maxiter": 500})
+        names = vec.get_feature_names_out()
+        return Linear(0.0, {str(n): float(w) for n, w in zip(names, result.x) if abs(w) > 1e-6}, softmax=True)
+
+
     def fit_core(self, cases: list[Case]) -> Model:
         """One model on these cases, without calibration."""
-        model = Model(scorers={}, kinds={}, thresholds={"mention": self.mention_threshold, "kind_event": self.kind_threshold},
+        model = Model(scorers={}, kinds={}, thresholds={"mention": self.mention_threshold, "kind_event": self.kind_threshold,
+                                                       "mention_low": self.mention_low},
                       meta={})
         X, y = [], []
         for case in cases:
@@ -172,7 +218,7 @@ class Fitter:
             for m, lab in zip(case.reading.analysis.mentions, labels):
                 X.append(m.feats)
                 y.append(lab)
-        model.scorers["mention"] = self._lr(X, y)
+        model.scorers["mention"] = self._lr(X, y, C=self.C_mention)
         mention = model.scorers["mention"]
         # the events the date model finds, each with the true event it stands for
         worked = []
@@ -182,11 +228,10 @@ class Fitter:
             groups = group_events(a, probs, self.mention_threshold)
             worked.append((case, a, probs, groups, match_groups(case, groups)))
         rows: dict[str, tuple[list, list]] = {name: ([], []) for name in FIELDS}
+        sets: dict[str, list[tuple[list, list]]] = {name: [] for name in FIELDS}
 
         def collect(name: str, rs: list[Row], truth: dict, start: str | None = None) -> None:
-            for r in rs:
-                rows[name][0].append(r.feats)
-                rows[name][1].append(_right(self.judge, name, truth, r.value, start))
+            sets[name].append(([r.feats for r in rs], [_right(self.judge, name, truth, r.value, start) for r in rs]))
 
         for case, a, probs, groups, truths in worked:
             for gi, t in enumerate(truths):
@@ -196,8 +241,8 @@ class Fitter:
                 for name in ("title", "place", "registration", "organizer", "audience"):
                     collect(name, field_rows(a, groups, gi, name), t)
                 collect("registration_deadline", deadline_rows(a, groups, gi), t)
-        model.scorers["start"] = self._lr(*rows["start"])
-        model.scorers["place"] = self._lr(*rows["place"])
+        model.scorers["start"] = self._softmax(sets["start"])
+        model.scorers["place"] = self._softmax(sets["place"])
         for case, a, probs, groups, truths in worked:
             for gi, t in enumerate(truths):
                 if t is None:
@@ -211,10 +256,13 @@ class Fitter:
                 rows["online"][1].append(int(bool(t.get("online"))))
         for name in FIELDS:
             if name not in model.scorers:
-                model.scorers[name] = self._lr(*rows[name])
+                model.scorers[name] = self._lr(*rows[name]) if name == "online" else self._softmax(sets[name])
         # the kind of mail
         X, y, Xk, yk = [], [], [], []
         for case, a, probs, groups, truths in worked:
+            mime = case.reading.mime
+            if machine_kind(a.headers, mime.subject, mime.sender) is not None:
+                continue  # the headers decide these; the model learns the mail people write
             feats = {**a.mail_feats, **mail_evidence_feats(a, probs, groups)}
             X.append(feats)
             y.append(int(bool(case.truth.get("is_event_submission"))))
@@ -222,10 +270,10 @@ class Fitter:
             if kind in NON_EVENT_KINDS:
                 Xk.append(feats)
                 yk.append(kind)
-        model.scorers["kind_event"] = self._lr(X, y)
+        model.scorers["kind_event"] = self._lr(X, y, C=self.C_kind)
         for kind in NON_EVENT_KINDS:
             if kind in yk:
-                model.kinds[kind] = self._lr(Xk, [int(k == kind) for k in yk], C=self.C)
+                model.kinds[kind] = self._lr(Xk, [int(k == kind) for k in yk], C=self.C_kind)
         return model
 
     def held_out(self, cases: list[Case]) -> list[tuple[str, float, int]]:

@@ -223,7 +223,7 @@ def _from_plain(text: str, *, document: bool = False) -> list[_Raw]:
 def _label_of(text: str) -> tuple[str, str, int] | None:
     """(field or "other", label as written, where the value starts) for a "Label: value" line."""
     m = LABEL_LINE.match(text)
-    if not m:
+    if not m or text[m.end() - 1:m.end() + 2].startswith(("//", ":/")) or re.match(r"\s*(?:https?|mailto|www)\b", text, re.I):
         return None
     label = m.group("label").strip().strip("*").strip()
     name = LABEL_FIELD.get(label.lower())

@@ -26,9 +26,22 @@ class ModelError(Exception):
 
 @dataclass
 class Linear:
+    """A linear score over named features: a logistic regression (`softmax` False: each candidate on its own), or a
+    conditional logit (`softmax` True: the candidates of one decision compete, and their probabilities sum to one)."""
+
     bias: float
     weights: dict[str, float]
     calibration: tuple[list[float], list[float]] | None = None
+    softmax: bool = False
+
+    def choose(self, candidates: list[dict[str, float]]) -> tuple[int, float]:
+        """The best of the candidates, and the probability that it is the right one (not calibrated)."""
+        logits = [self.logit(f) for f in candidates]
+        best = max(range(len(logits)), key=logits.__getitem__)
+        if not self.softmax:
+            return best, sigmoid(logits[best])
+        top = logits[best]
+        return best, 1.0 / sum(math.exp(z - top) for z in logits)
 
     def logit(self, feats: dict[str, float]) -> float:
         w = self.weights
@@ -56,10 +69,10 @@ class Linear:
     def from_json(cls, data: dict) -> "Linear":
         cal = data.get("calibration")
         return cls(float(data["bias"]), {k: float(v) for k, v in data["weights"].items()},
-                   (list(cal[0]), list(cal[1])) if cal else None)
+                   (list(cal[0]), list(cal[1])) if cal else None, bool(data.get("softmax", False)))
 
     def to_json(self) -> dict:
-        return {"bias": round(self.bias, 5), "weights": {k: round(v, 5) for k, v in sorted(self.weights.items()) if abs(v) >= 1e-5},
+        return {"bias": round(self.bias, 5), "softmax": self.softmax, "weights": {k: round(v, 5) for k, v in sorted(self.weights.items()) if abs(v) >= 1e-5},
                 "calibration": [[round(x, 5) for x in self.calibration[0]], [round(y, 5) for y in self.calibration[1]]]
                 if self.calibration else None}
 
