@@ -358,6 +358,10 @@ def _mention_feats(a: Analysis, ln: Line, start: int, end: int, first: date, las
     if a.sent:
         days = (first - a.sent.date()).days
         f[_bin("days", days, (-1, 6, 20, 45, 90, 200))] = 1.0
+        if days > 400 or days < -400:
+            f["years_away"] = 1.0
+    if ln.zone == "signature" or ln.zone == "disclaimer":
+        f["in_signature"] = 1.0  # a holiday, an office number, the mail's own date: not the event's
     f["week44"] = float(first.isocalendar()[1] == 44)
     if first.weekday() >= 5:
         f["weekend"] = 1.0
@@ -432,12 +436,23 @@ def _find_mentions(a: Analysis) -> None:
 # ------------------------------------------------------------------ times
 
 
+SLOT_TIME = re.compile(r"^\s*(?:kl\.?\s*)?(?P<t>(?P<h1>[01]?\d|2[0-3])[.:](?P<m1>[0-5]\d)"
+                       r"(?:\s*[-–—]\s*(?P<h2>[01]?\d|2[0-3])[.:](?P<m2>[0-5]\d))?)", re.IGNORECASE)
+
+
 def _find_times(a: Analysis) -> None:
     for ln in a.layout.lines:
         if not ln.text.strip() or ln.zone in (FWD_HEADER, "attribution"):
             continue
         labelled = ln.label == "when" or any(c.column == "when" for c in ln.cells)
-        for t in dt.find_times(ln.text, labelled=labelled or ln.slot):
+        hits = dt.find_times(ln.text, labelled=labelled or ln.slot)
+        if ln.slot and not any(t.start <= 8 for t in hits):  # "13.00 Velkomst": a programme's slot
+            m = SLOT_TIME.match(ln.text)
+            if m:
+                h2 = int(m.group("h2")) if m.group("h2") else None
+                hits.insert(0, dt.TimeHit(m.start("h1"), m.end("t"), m.group("t"), int(m.group("h1")), int(m.group("m1")),
+                                          h2, int(m.group("m2")) if h2 is not None else None, True))
+        for t in hits:
             f = line_feats(ln, "")
             text = ln.text
             for cue in ("start", "arrival", "end", "deadline", "after_end", "noon"):

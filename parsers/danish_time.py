@@ -188,16 +188,6 @@ def find_times(text: str, *, labelled: bool = False) -> list[TimeHit]:
     """
     hits: list[TimeHit] = []
     taken: list[tuple[int, int]] = []
-    for m in TIME_RANGE.finditer(text):
-        marked = bool(m.group("kl") or m.group("fra") or m.group("m1") or m.group("m2"))
-        if not marked and not labelled:
-            continue  # "9-10" alone may be anything (a score, a page range)
-        h1, m1 = int(m.group("h1")), int(m.group("m1") or 0)
-        h2, m2 = int(m.group("h2")), int(m.group("m2") or 0)
-        if (h2, m2) <= (h1, m1):
-            continue
-        hits.append(TimeHit(m.start(), m.end(), m.group(0).strip(), h1, m1, h2, m2, True))
-        taken.append((m.start(), m.end()))
     for m in TIME_AMPM_RANGE.finditer(text):  # "2-4 pm", "9:30 am to 12 pm"
         if any(not (m.end() <= s or m.start() >= e) for s, e in taken):
             continue
@@ -216,6 +206,18 @@ def find_times(text: str, *, labelled: bool = False) -> list[TimeHit]:
             continue
         hits.append(TimeHit(m.start(), m.end(), m.group(0).strip(), _hour_24(int(m.group("h1")), m.group("ap1").lower()[0]),
                             int(m.group("m1") or 0), marked=True))
+        taken.append((m.start(), m.end()))
+    for m in TIME_RANGE.finditer(text):
+        if any(not (m.end() <= s or m.start() >= e) for s, e in taken):
+            continue
+        marked = bool(m.group("kl") or m.group("fra") or m.group("m1") or m.group("m2"))
+        if not marked and not labelled:
+            continue  # "9-10" alone may be anything (a score, a page range)
+        h1, m1 = int(m.group("h1")), int(m.group("m1") or 0)
+        h2, m2 = int(m.group("h2")), int(m.group("m2") or 0)
+        if (h2, m2) <= (h1, m1):
+            continue
+        hits.append(TimeHit(m.start(), m.end(), m.group(0).strip(), h1, m1, h2, m2, True))
         taken.append((m.start(), m.end()))
     for m in TIME_SINGLE.finditer(text):
         if any(not (m.end() <= s or m.start() >= e) for s, e in taken):

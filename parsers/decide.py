@@ -279,6 +279,19 @@ def field_rows(a: Analysis, groups: list[Group], gi: int, name: str) -> list[Row
 # ------------------------------------------------------------------ times
 
 
+def _time_scope(a: Analysis, groups: list[Group], gi: int) -> tuple[list, bool]:
+    """The times that belong to this event: its own section's; when it has none, what all events share
+    (a programme given once for several dates)."""
+    g = groups[gi]
+    own = [t for t in a.times if t.line in g.anchors or scope_feats(a, groups, gi, t.line).get("sc:in_segment")]
+    if own:
+        return own, False
+    lines = a.layout.lines
+    shared = [t for t in a.times if lines[t.line].zone in ("own", "forward", "document")
+              and scope_feats(a, groups, gi, t.line).get("sc:shared")]
+    return shared, True
+
+
 def _minute(d: date, hour: int, minute: int) -> str:
     return f"{d:%Y-%m-%d}T{hour:02d}:{minute:02d}"
 
@@ -293,7 +306,7 @@ def start_rows(a: Analysis, groups: list[Group], gi: int) -> list[Row]:
             rows.append(Row(item.start.strftime("%Y-%m-%dT%H:%M"), "DTSTART", "calendar", {"cal_time": 1.0}, -1,
                             (item.start.hour * 60 + item.start.minute, item.end.hour * 60 + item.end.minute
                              if isinstance(item.end, datetime) and item.end.date() == item.start.date() else None)))
-    seg_times = [t for t in a.times if scope_feats(a, groups, gi, t.line).get("sc:in_segment") or t.line in g.anchors]
+    seg_times, shared_scope = _time_scope(a, groups, gi)
     first_seg = min(((t.line, t.start) for t in seg_times), default=None)
     last_seg = max(((t.line, t.start) for t in seg_times), default=None)
     slots = [t for t in seg_times if t.feats.get("slot_time")]
@@ -314,6 +327,8 @@ def start_rows(a: Analysis, groups: list[Group], gi: int) -> list[Row]:
                     f["t:right_after_date"] = 1.0
                 elif 0 <= m.start - t.end <= 30:
                     f["t:right_before_date"] = 1.0
+        if shared_scope and t in seg_times:
+            f["t:in_shared_scope"] = 1.0
         if (t.line, t.start) == first_seg:
             f["t:first_in_segment"] = 1.0
         if (t.line, t.start) == last_seg:
@@ -351,8 +366,9 @@ def end_rows(a: Analysis, groups: list[Group], gi: int, start: Row) -> list[Row]
         item = a.calendar[g.calendar]
         if isinstance(item.end, datetime):
             rows.append(Row(item.end.strftime("%Y-%m-%dT%H:%M"), "DTEND", "calendar", {"cal_time": 1.0}, -1))
-    seg_times = [t for t in a.times if scope_feats(a, groups, gi, t.line).get("sc:in_segment") or t.line in g.anchors]
+    seg_times, shared_scope = _time_scope(a, groups, gi)
     last_seg = max(((t.line, t.start) for t in seg_times), default=None)
+    slots = [t for t in seg_times if t.feats.get("slot_time")]
     latest = max((t.end_hour * 60 + (t.end_minute or 0) if t.end_hour is not None else t.hour * 60 + t.minute for t in seg_times),
                  default=None)
     for t in a.times:
@@ -371,6 +387,10 @@ def end_rows(a: Analysis, groups: list[Group], gi: int, start: Row) -> list[Row]
             f = _merge(t.feats, sc, {f"e:{which}": 1.0}, _zone_cross(t.feats, a))
             if (t.line, t.start) == last_seg:
                 f["e:last_in_segment"] = 1.0
+            if slots and t is slots[-1]:
+                f["e:last_slot"] = 1.0
+            if shared_scope and t in seg_times:
+                f["e:in_shared_scope"] = 1.0
             if latest is not None and value == latest:
                 f["e:latest_in_segment"] = 1.0
             if start.line == t.line:
@@ -425,11 +445,21 @@ def deadline_rows(a: Analysis, groups: list[Group], gi: int) -> list[Row]:
         if ln.zone not in ("own", "forward", "quote", "document"):
             continue
         for mm in RELATIVE_DEADLINE.finditer(ln.text):
-            n = int(mm.group("n")) if mm.group("n").isdigit() else NUMBERS.get(mm.group("n").lower(), 0)
-            unit = 7 if mm.group("unit").lower().startswith(("uge", "week")) else 1
+            if mm.group("one"):
+                n, unit = 1, 7 if mm.group("one").lower() in ("ugen", "a week", "en uge") else 1
+            else:
+                n = int(mm.group("n")) if mm.group("n").isdigit() else NUMBERS.get(mm.group("n").lower(), 0)
+                unit = 7 if mm.group("unit").lower().startswith(("uge", "week")) else 1
             if n:
                 f = _merge(scope_feats(a, groups, gi, ln.index), {"d:relative": 1.0})
-                rows.append(Row((g.first - timedelta(days=n * unit)).isoformat(), mm.group(0), _origin(a, ln.index), f, ln.index))
+                if CUE["deadline"].search(ln.text[max(0, mm.start() - 40):mm.start()]) or CUE["registration"].search(ln.text):
+                    f["d:relative_cued"] = 1.0
+                value = (g.first - timedelta(days=n * unit)).isoformat()
+                times = [t for t in dt.find_times(ln.text[mm.end():mm.end() + 16]) if t.start < 8 and t.end_hour is None]
+                if times:
+                    value = _minute(g.first - timedelta(days=n * unit), times[0].hour, times[0].minute)
+                    f["d:with_time"] = 1.0
+                rows.append(Row(value, mm.group(0), _origin(a, ln.index), f, ln.index))
     none = {"none": 1.0, _bin("none:n", len(rows), (0, 1, 3)): 1.0}
     if any(r.feats.get("m:cue:deadline") for r in rows):
         none["none:cue_somewhere"] = 1.0
@@ -439,8 +469,9 @@ def deadline_rows(a: Analysis, groups: list[Group], gi: int) -> list[Row]:
 
 NUMBERS = {"en": 1, "et": 1, "to": 2, "tre": 3, "fire": 4, "fem": 5, "seks": 6, "syv": 7, "otte": 8, "ni": 9, "ti": 10, "fjorten": 14,
            "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "ten": 10, "fourteen": 14}
-RELATIVE_DEADLINE = re.compile(r"\b(?P<n>\d{1,2}|" + "|".join(NUMBERS) + r")\s+(?P<unit>dage|dags|uger|ugers|days|weeks?)\s+"
-                               r"(?:før|inden|forud for|before|prior to)\b", re.IGNORECASE)
+RELATIVE_DEADLINE = re.compile(r"\b(?:(?P<n>\d{1,2}|" + "|".join(NUMBERS) + r")\s+(?P<unit>dage|dags|uger|ugers|days|weeks?)|"
+                               r"(?P<one>dagen|ugen|the day|a week|en uge))\s+(?:før|inden|forud for|before|prior to)\b",
+                               re.IGNORECASE)
 
 
 # ------------------------------------------------------------------ online
@@ -524,8 +555,13 @@ def mail_evidence_feats(a: Analysis, probs: list[float], groups: list[Group]) ->
                 "request_material", "unsubscribe", "offer", "registration"):
         if mf.get(f"w:{cue}") or mf.get(f"sw:{cue}"):
             f[f"ev:{cue}&{'own_date' if own_date else 'no_own_date'}"] = 1.0
-    if (mf.get("s:calendar_response_subject") or mf.get("cal_method:reply")) and not own_date:
+    if mf.get("s:calendar_response_subject") or mf.get("cal_method:reply"):
         f["ev:calendar_response"] = 1.0
+    kept = [m for p, m in zip(probs, a.mentions) if p >= 0.5 and not m.feats.get("z:quote")]
+    if kept and all(m.feats.get("cue:cancel") for m in kept):
+        f["ev:dates_cancelled"] = 1.0  # "vi må desværre aflyse den 30. oktober"
+    if kept and all(m.feats.get("in_question") for m in kept):
+        f["ev:dates_asked"] = 1.0
     if a.reply and not own_date and max(quote, default=0.0) >= 0.5:
         f["ev:reply_about_quoted_event"] = 1.0
     return f

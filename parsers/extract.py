@@ -92,14 +92,15 @@ def build(reading: Reading, model: Model) -> ParsedMail:
     if kind is None:
         groups, decided = decide_events(a, model, probs)
         kind_feats = {**a.mail_feats, **mail_evidence_feats(a, probs, groups)}
-        p_event = model.scorer("kind_event").prob(kind_feats)
+        kinds = model.kind_probs(kind_feats)
+        p_event = kinds.get("event", 1.0)
         if p_event >= model.thresholds.get("kind_event", 0.5):
             if not decided and probs and max(probs) >= model.thresholds.get("mention_low", 0.2):
                 # an event mail whose date is not sure: its likeliest day is the event's, for a reviewer to check
                 groups, decided = decide_events(a, model, probs, threshold=max(probs))
             kind = MailKind.EVENT if decided else None
         if kind is None:
-            kinds = model.kind_probs(kind_feats)
+            kinds.pop("event", None)
             best = max(kinds, key=kinds.get) if kinds else "other"
             kind = MailKind(best) if best in {k.value for k in MailKind} and best != "event" else MailKind.OTHER
     events = [_event(d) for d in decided] if kind == MailKind.EVENT else []

@@ -207,6 +207,23 @@ class Fitter:
         return Linear(0.0, {str(n): float(w) for n, w in zip(names, result.x) if abs(w) > 1e-6}, softmax=True)
 
 
+    def _multinomial(self, X: list[dict[str, float]], y: list[str]) -> dict[str, Linear]:
+        from sklearn.feature_extraction import DictVectorizer
+        from sklearn.linear_model import LogisticRegression
+
+        classes = sorted(set(y))
+        if len(classes) < 2:
+            return {c: Linear(0.0, {}) for c in classes}
+        vec = DictVectorizer(sparse=True)
+        M = vec.fit_transform(X).tocsr()
+        lr = LogisticRegression(C=self.C_kind, max_iter=5000)
+        lr.fit(M, y)
+        names = vec.get_feature_names_out()
+        out = {}
+        for k, cls in enumerate(lr.classes_):
+            out[str(cls)] = Linear(float(lr.intercept_[k]), {str(n): float(w) for n, w in zip(names, lr.coef_[k]) if abs(w) > 1e-6})
+        return out
+
     def fit_core(self, cases: list[Case]) -> Model:
         """One model on these cases, without calibration."""
         model = Model(scorers={}, kinds={}, thresholds={"mention": self.mention_threshold, "kind_event": self.kind_threshold,
@@ -257,23 +274,18 @@ class Fitter:
         for name in FIELDS:
             if name not in model.scorers:
                 model.scorers[name] = self._lr(*rows[name]) if name == "online" else self._softmax(sets[name])
-        # the kind of mail
-        X, y, Xk, yk = [], [], [], []
+        # the kind of mail: one multinomial model over the kinds people's mail has ("event" among them)
+        X, y = [], []
         for case, a, probs, groups, truths in worked:
             mime = case.reading.mime
             if machine_kind(a.headers, mime.subject, mime.sender) is not None:
                 continue  # the headers decide these; the model learns the mail people write
-            feats = {**a.mail_feats, **mail_evidence_feats(a, probs, groups)}
-            X.append(feats)
-            y.append(int(bool(case.truth.get("is_event_submission"))))
-            kind = case.truth.get("kind")
-            if kind in NON_EVENT_KINDS:
-                Xk.append(feats)
-                yk.append(kind)
-        model.scorers["kind_event"] = self._lr(X, y, C=self.C_kind)
-        for kind in NON_EVENT_KINDS:
-            if kind in yk:
-                model.kinds[kind] = self._lr(Xk, [int(k == kind) for k in yk], C=self.C_kind)
+            kind = case.truth.get("kind") or ("event" if case.truth.get("is_event_submission") else None)
+            if kind is None:
+                continue  # a non-event whose kind the truth does not say
+            X.append({**a.mail_feats, **mail_evidence_feats(a, probs, groups)})
+            y.append(kind)
+        model.kinds = self._multinomial(X, y)
         return model
 
     def held_out(self, cases: list[Case]) -> list[tuple[str, float, int]]:

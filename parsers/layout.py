@@ -345,8 +345,9 @@ def _header_block(lines: list[Line], i: int) -> int | None:
             break
         kinds.append(HEADER_KIND.get(m.group("name").lower(), ""))
         j += 1
-    if kinds and kinds[0] == "from" and len(kinds) >= 2 and ("sent" in kinds or "subject" in kinds) and \
-            len(set(kinds)) >= 2:
+    # Outlook and Gmail start with "Fra:"; Thunderbird with "Emne:" — any order, as long as a sender is named
+    if "from" in kinds and ("sent" in kinds or "subject" in kinds) and len(set(kinds)) >= 2 and \
+            (kinds[0] == "from" or len(kinds) >= 3):
         return j
     return None
 
@@ -384,7 +385,7 @@ def _mark_zones(layout: Layout, subject: str) -> None:
         ln = lines[i]
         s = ln.text.strip()
         if ln.quoted:  # "> " lines and <blockquote>: a reply's quote (or the forward it quotes)
-            ln.zone = QUOTE
+            ln.zone = ATTRIBUTION_Z if any(p.match(s) for p in ATTRIBUTION) and len(s) < 300 else QUOTE
             if _header_block(lines, i):
                 end = _header_block(lines, i) or i + 1
                 layout.headers.append(_header_info(lines, i, end, False))
@@ -427,7 +428,7 @@ def _mark_zones(layout: Layout, subject: str) -> None:
         ln.forwarded = forwarded
         ln.quoted = ln.quoted or quoted
         if state == QUOTE:
-            ln.zone = QUOTE
+            ln.zone = ATTRIBUTION_Z if any(p.match(s) for p in ATTRIBUTION) and len(s) < 300 else QUOTE
             i += 1
             continue
         if MOBILE.search(s) and len(s) < 60:
