@@ -33,20 +33,80 @@ MAILTEXT = json.loads((_P / "mailtext.json").read_text(encoding="utf-8"))
 ORGS = json.loads((_P / "organisations.json").read_text(encoding="utf-8"))
 
 
+def _is_stem(word: str) -> bool:
+    """A cue of five letters or more takes any ending ("tilmeld" -> "tilmelding"); a shorter one is a word of its own."""
+    return len(word) > 4 and word[0].isalnum() and word[-1].isalnum()
+
+
+def _trie(words: list[str]) -> str:
+    """An alternation of words as a trie ("tilmeld|tilmelding" -> "tilmeld(?:ing)?"): Python's engine tries the
+    alternatives of a flat list one by one at every position, a trie one character at a time."""
+    tree: dict = {}
+    for w in words:
+        node = tree
+        for ch in w:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def build(node: dict) -> str:
+        ends = "" in node
+        branches = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        if ends:
+            return "(?:" + body + ")?"
+        return body
+
+    return build(tree)
+
+
 def _cue(words: list[str], *, stems: bool = True) -> re.Pattern:
     """A cue list as one pattern: whole words, except that a cue ending in a letter takes any ending ("tilmeld" ->
-    "tilmelding"). One look-behind for all words: Python's engine is slow with one per alternative."""
-    lowered = sorted({w.lower() for w in words}, key=len, reverse=True)
-    wordy = [re.escape(w) for w in lowered if w[0].isalnum()]
+    "tilmelding"). One look-behind for all words, the words as a trie: both for speed."""
+    lowered = sorted({w.lower() for w in words})
+    # a short word ("til", "fra", "by") is a word of its own, never a stem ("tilmelding" is no "til")
+    stem = [w for w in lowered if stems and _is_stem(w)]
+    whole = [w for w in lowered if w[0].isalnum() and w not in stem]
     other = [re.escape(w) for w in lowered if not w[0].isalnum()]
     parts = []
-    if wordy:
-        parts.append(r"(?<![\wæøå])(?:" + "|".join(wordy) + (r")[\wæøå]*" if stems else r")(?![\wæøå])"))
+    if stem:
+        parts.append(r"(?<![\wæøå])" + _trie(stem) + r"[\wæøå]*")
+    if whole:
+        parts.append(r"(?<![\wæøå])" + _trie(whole) + r"(?![\wæøå])")
     parts.extend(other)
     return re.compile("|".join(parts), re.IGNORECASE)
 
 
-CUE = {name: _cue(words) for name, words in CUES.items() if isinstance(words, list) and not name.startswith("_")}
+_CUE_CLASSES: dict[str, set[str]] = {}
+for _name, _words in CUES.items():
+    if isinstance(_words, list) and not _name.startswith("_"):
+        for _w in _words:
+            _CUE_CLASSES.setdefault(_w.lower(), set()).add(_name)
+ALL_CUES = _cue(list(_CUE_CLASSES))  # one pass over a text finds the cues of every list
+_LONGEST_CUE = max(len(w) for w in _CUE_CLASSES)
+
+
+@lru_cache(maxsize=50_000)
+def cue_spans(text: str) -> dict[str, tuple[tuple[int, int], ...]]:
+    """Where each list's cues stand in the text: one regular expression for all lists, each match given to every
+    list one of whose words it begins with ("tilmeldingsfrist": deadline and registration)."""
+    found: dict[str, list[tuple[int, int]]] = {}
+    low = text.lower()
+    for m in ALL_CUES.finditer(low):
+        word = m.group(0)
+        classes: set[str] = set()
+        for k in range(min(len(word), _LONGEST_CUE), 0, -1):
+            hit = _CUE_CLASSES.get(word[:k])
+            if hit and (k == len(word) or _is_stem(word[:k])):
+                classes |= hit
+        for c in classes:
+            found.setdefault(c, []).append((m.start(), m.end()))
+    return {k: tuple(v) for k, v in found.items()}
+
+
+def has_cue(text: str, name: str) -> bool:
+    return name in cue_spans(text)
 URL = re.compile(r"(?:https?://|www\.)[^\s<>()\"'»|]+[^\s<>()\"'».,;:!?|]", re.IGNORECASE)
 BARE_URL = re.compile(r"(?<![@\w.:/])(?:[a-z0-9-]+\.)+(?:dk|com|org|net|eu|nu|info|io|se|no)/[^\s<>()\"'|]*[^\s<>()\"'.,;:!?|]",
                       re.IGNORECASE)
@@ -72,6 +132,25 @@ WEEKDAY_WORD = re.compile(r"\b(?:" + "|".join(dt.WEEKDAYS) + r")\b", re.IGNORECA
 
 STOPWORDS = set("og i på til for af med om en et den det de der som at er fra ved hos the of and in to a an on at for".split())
 GREETING_START = re.compile(r"^(?:hej|kære|dear|hi|hello|goddag|til)\b", re.IGNORECASE)
+@lru_cache(maxsize=50_000)
+def _dates(text: str) -> tuple[dt.DateHit, ...]:
+    return tuple(dt.find_dates(text))
+
+
+@lru_cache(maxsize=50_000)
+def _times(text: str) -> tuple[dt.TimeHit, ...]:
+    return tuple(dt.find_times(text))
+
+
+def clear_caches() -> None:
+    """Forget what was read before (benchmarks that read the same mails again call this between rounds)."""
+    for fn in (cue_spans, _breaks, _norm, _title_form, _place_form, _dates, _times):
+        fn.cache_clear()
+    from parsers.nlp import organisation_spans
+
+    organisation_spans.cache_clear()
+
+
 FIELDS = ("title", "place", "registration", "registration_deadline", "organizer", "audience")
 
 
@@ -88,6 +167,8 @@ class Cand:
     feats: dict[str, float]
     origin: str = "text"
     norm: str = ""  # the value normalised (for counting repeats)
+    srcs: tuple[str, ...] = ()  # its "src:" features (how it was found), crossed with its scope per event
+    labelled: bool = False  # found after a label or in a named column
 
 
 @dataclass
@@ -148,6 +229,7 @@ class Analysis:
     orgs: list[tuple[int, int, int, str, str]] = field(default_factory=list)  # line, start, end, text, how found
     reply: bool = False
     forward: bool = False
+    online_words: dict[str, bool] = field(default_factory=dict)  # platform, online or hybrid words anywhere
 
 
 # ------------------------------------------------------------------ reading a mail
@@ -175,7 +257,15 @@ def analyse(subject: str, html: str | None, plain: str, documents: list[str], ca
         "organizer": organizer_cands(a),
         "audience": audience_cands(a),
     }
+    for cands in a.cands.values():
+        for c in cands:
+            c.srcs = tuple(k for k in c.feats if k.startswith("src:"))
+            c.labelled = any(k.startswith(("label:", "src:label", "src:cell")) for k in c.feats)
     a.mail_feats = mail_features(a)
+    body = "\n".join(ln.text for ln in a.layout.lines if ln.zone in ("own", "forward", "quote", "document", "subject")
+                     or ln.zone.startswith("calendar"))
+    a.online_words = {name: bool(pattern.search(body)) for name, pattern in
+                      (("platform", PLATFORM), ("online_word", ONLINE_WORD), ("hybrid", HYBRID))}
     return a
 
 
@@ -244,18 +334,16 @@ def line_feats(ln: Line, prefix: str) -> dict[str, float]:
 
 
 @lru_cache(maxsize=20_000)
-def _spans(pattern: re.Pattern, text: str) -> tuple[tuple[int, int], ...]:
-    return tuple((m.start(), m.end()) for m in pattern.finditer(text))
-
-
-@lru_cache(maxsize=20_000)
 def _breaks(text: str) -> tuple[int, ...]:
     """Where sentences (or table cells) end in a line."""
     return tuple(m.end() for m in re.finditer(r"[.?!] | \| ", text))
 
 
-def _near(pattern: re.Pattern, text: str, start: int, end: int, before: int = 60, after: int = 0) -> bool:
-    """A cue in the same sentence within `before` characters before (or `after` after) the span."""
+def _near(cue: str, text: str, start: int, end: int, before: int = 60, after: int = 0) -> bool:
+    """A cue of the list `cue` in the same sentence within `before` characters before (or `after` after) the span."""
+    spans = cue_spans(text).get(cue)
+    if not spans:
+        return False
     left = max(0, start - before)
     for b in _breaks(text):
         if left < b <= start:
@@ -265,7 +353,7 @@ def _near(pattern: re.Pattern, text: str, start: int, end: int, before: int = 60
         if end < b <= right:
             right = b
             break
-    for s, e in _spans(pattern, text):
+    for s, e in spans:
         if left <= s and e <= start or after and end <= s and e <= right:
             return True
     return False
@@ -283,9 +371,15 @@ def para_text(a: Analysis, ln: Line) -> str:
     return " ".join(x.text for x in a.layout.lines if x.para == ln.para and x.source == ln.source)
 
 
+@lru_cache(maxsize=50_000)
+def _norm(text: str) -> str:
+    return " ".join(re.findall(r"\w+", unicodedata.normalize("NFKC", text).casefold()))
+
+
 def norm(value: object) -> str:
-    text = unicodedata.normalize("NFKC", str(value or "")).casefold()
-    return " ".join(re.findall(r"\w+", text))
+    return _norm(str(value or ""))
+
+
 
 
 def _bin(name: str, value: float, edges: tuple[float, ...]) -> str:
@@ -300,10 +394,8 @@ def _bin(name: str, value: float, edges: tuple[float, ...]) -> str:
 
 def _org_hint() -> re.Pattern:
     """Words without which no organisation pattern can match: a line lacking all of them is not read by spaCy."""
-    words = set(ORGS["suffixes"]) | {p.split()[0] for p in ORGS["prefixes"]}
-    words |= {n.split()[0] for n in ORGS["names"] + ORGS["kommuner"] + ORGS["regioner"]}
-    return re.compile(r"(?<![\wæøåÆØÅ])(?:" + "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-                      + r")(?![\wæøåÆØÅ])")
+    words = set(ORGS["suffixes"]) | set(ORGS["prefixes"]) | set(ORGS["names"] + ORGS["kommuner"] + ORGS["regioner"])
+    return re.compile(r"(?<![\wæøåÆØÅ])(?:" + _trie(sorted(words)) + r")(?![\wæøåÆØÅ])")
 
 
 ORG_HINT = _org_hint()
@@ -312,10 +404,39 @@ ORG_HINT = _org_hint()
 def _find_orgs(a: Analysis) -> None:
     from parsers.nlp import organisation_spans
 
+    # only the stretches around a word a pattern needs ("Kommune", "Region", a known name) are read by spaCy,
+    # all of them as one text: reading every line, or a call per line, costs more than the rest of the extractor
+    pieces: list[tuple[Line, int, str]] = []
     for ln in a.layout.lines:
-        if ln.text and ORG_HINT.search(ln.text):
-            for start, end, name, how in organisation_spans(ln.text):
-                a.orgs.append((ln.index, start, end, name, how))
+        text = ln.text
+        if not text:
+            continue
+        windows: list[list[int]] = []
+        for m in ORG_HINT.finditer(text):
+            lo, hi = max(0, m.start() - 45), min(len(text), m.end() + 60)
+            lo = text.rfind(" ", 0, lo) + 1 if lo > 0 else 0  # whole words at the edges
+            nxt = text.find(" ", hi)
+            hi = len(text) if nxt < 0 else nxt
+            if windows and lo <= windows[-1][1]:
+                windows[-1][1] = max(windows[-1][1], hi)
+            else:
+                windows.append([lo, hi])
+        for lo, hi in windows:
+            pieces.append((ln, lo, text[lo:hi]))
+    if not pieces:
+        return
+    offsets = []
+    pos = 0
+    for _, _, piece in pieces:
+        offsets.append(pos)
+        pos += len(piece) + 1
+    k = 0
+    for start, end, name, how in organisation_spans("\n".join(p for _, _, p in pieces)):
+        while k + 1 < len(pieces) and offsets[k + 1] <= start:
+            k += 1
+        ln, lo, piece = pieces[k]
+        if end - offsets[k] <= len(piece):
+            a.orgs.append((ln.index, start - offsets[k] + lo, end - offsets[k] + lo, name, how))
 
 
 # ------------------------------------------------------------------ dates
@@ -326,9 +447,9 @@ def _mention_feats(a: Analysis, ln: Line, start: int, end: int, first: date, las
     text = ln.text
     f = line_feats(ln, "")
     for cue in ("deadline", "registration", "since", "absence", "past", "cancel", "move", "tentative", "question"):
-        if _near(CUE[cue], text, start, end, 50):
+        if _near(cue, text, start, end, 50):
             f[f"cue:{cue}"] = 1.0
-    if _near(CUE["deadline"], text, start, end, 25):
+    if _near("deadline", text, start, end, 25):
         f["cue:deadline_close"] = 1.0
     sentence = _sentence(text, start, end)
     if sentence.rstrip().endswith("?") or "?" in text[end:end + 80].split(". ")[0]:
@@ -337,7 +458,7 @@ def _mention_feats(a: Analysis, ln: Line, start: int, end: int, first: date, las
     if re.match(r"\s*,?\s*(?:kl\.?|klokken|fra|from|at)?\s*\d{1,2}(?:[.:]\d\d)?\s*(?:[-–]|til|to|am|pm|a\.m|p\.m)", after, re.I) or \
             re.match(r"\s*,?\s*(?:kl\.?|klokken)\s*\d", after, re.I):
         f["time_after"] = 1.0
-    if dt.find_times(text[max(0, start - 30):start]):
+    if _times(text[max(0, start - 30):start]):
         f["time_before"] = 1.0
     if ln.label == "when" or any(c.column == "when" and c.start <= start < c.end for c in ln.cells):
         f["when_label"] = 1.0
@@ -378,7 +499,7 @@ def _find_mentions(a: Analysis) -> None:
             continue  # a header block's "Sendt:" date is when a mail was sent
         if ln.zone == "attribution":
             continue
-        absolute = dt.find_dates(ln.text)
+        absolute = _dates(ln.text)
         hits = [(h, False) for h in absolute]
         if dt.RELATIVE.search(ln.text):  # "i morgen", "på tirsdag" — unless a date follows ("på tirsdag den 27. oktober")
             hits += [(h, True) for h in dt.find_relative_dates(ln.text, a.sent)
@@ -445,7 +566,7 @@ def _find_times(a: Analysis) -> None:
         if not ln.text.strip() or ln.zone in (FWD_HEADER, "attribution"):
             continue
         labelled = ln.label == "when" or any(c.column == "when" for c in ln.cells)
-        hits = dt.find_times(ln.text, labelled=labelled or ln.slot)
+        hits = list(dt.find_times(ln.text, labelled=labelled or ln.slot))
         if ln.slot and not any(t.start <= 8 for t in hits):  # "13.00 Velkomst": a programme's slot
             m = SLOT_TIME.match(ln.text)
             if m:
@@ -456,13 +577,13 @@ def _find_times(a: Analysis) -> None:
             f = line_feats(ln, "")
             text = ln.text
             for cue in ("start", "arrival", "end", "deadline", "after_end", "noon"):
-                if _near(CUE[cue], text, t.start, t.end, 35):
+                if _near(cue, text, t.start, t.end, 35):
                     f[f"cue:{cue}"] = 1.0
-            if _near(CUE["after_end"], text, t.start, t.end, 0, after=40):
+            if _near("after_end", text, t.start, t.end, 0, after=40):
                 f["cue:after_end_after"] = 1.0
-            if _near(CUE["arrival"], text, t.start, t.end, 0, after=40):
+            if _near("arrival", text, t.start, t.end, 0, after=40):
                 f["cue:arrival_after"] = 1.0
-            if _near(CUE["end"], text, t.start, t.end, 0, after=30):
+            if _near("end", text, t.start, t.end, 0, after=30):
                 f["cue:end_after"] = 1.0
             if t.end_hour is not None:
                 f["range"] = 1.0
@@ -474,10 +595,10 @@ def _find_times(a: Analysis) -> None:
             if labelled:
                 f["when_label"] = 1.0
             a.times.append(TimeSpan(ln.index, t.start, t.end, t.text, t.hour, t.minute, t.end_hour, t.end_minute, f))
-        for m in CUE["noon"].finditer(ln.text):  # "fra kl. 9 til middag"
+        for s0, e0 in cue_spans(ln.text).get("noon", ()):  # "fra kl. 9 til middag"
             f = line_feats(ln, "")
             f["noon"] = 1.0
-            a.times.append(TimeSpan(ln.index, m.start(), m.end(), m.group(0), 12, 0, None, None, f))
+            a.times.append(TimeSpan(ln.index, s0, e0, ln.text[s0:e0], 12, 0, None, None, f))
 
 
 # ------------------------------------------------------------------ titles
@@ -517,9 +638,9 @@ def _title_form(value: str) -> dict[str, float]:  # cached: read-only, copied by
         f["t_ends_q"] = 1.0
     if re.search(r"[.!?]\s+[A-ZÆØÅ]", value):
         f["t_two_sentences"] = 1.0
-    if dt.find_dates(value):
+    if _dates(value):
         f["t_has_date"] = 1.0
-    if dt.find_times(value):
+    if _times(value):
         f["t_has_time"] = 1.0
     if URL.search(value) or EMAIL.search(value):
         f["t_has_link"] = 1.0
@@ -533,11 +654,11 @@ def _title_form(value: str) -> dict[str, float]:  # cached: read-only, copied by
         f["t_colon"] = 1.0
     if " – " in value or " - " in value:
         f["t_dash"] = 1.0
-    if CUE["offer"].search(value) or CUE["question"].search(value):
+    if has_cue(value, "offer") or has_cue(value, "question"):
         f["t_request_words"] = 1.0
     if re.match(r"^(?:vi|jeg|we|i|der|det|hermed|her)\b", value, re.I):
         f["t_pronoun_start"] = 1.0
-    if CUE["registration"].search(value) or CUE["deadline"].search(value.split(":")[0]):
+    if has_cue(value, "registration") or has_cue(value.split(":")[0], "deadline"):
         f["t_reg_words"] = 1.0
     if PLATFORM.search(value) or ONLINE_WORD.search(value):
         f["t_online_words"] = 1.0
@@ -628,7 +749,7 @@ def title_cands(a: Analysis) -> list[Cand]:
             continue
         for cell in ln.cells:
             ctext = text[cell.start:cell.end]
-            if cell.column in (None, "title") and not dt.find_dates(ctext) and not dt.find_times(ctext):
+            if cell.column in (None, "title") and not _dates(ctext) and not _times(ctext):
                 add(ctext, ctext, ln, cell.start, "cell_title" if cell.column == "title" else "cell")
                 _title_parts(add, ctext, ln, cell.start, "cell_part")
         if ln.cells or ln.header_row:
@@ -641,7 +762,7 @@ def title_cands(a: Analysis) -> list[Cand]:
         nxt = lines[ln.index + 1] if ln.index + 1 < len(lines) else None
         # a line that stands as a title: a heading, bold, a paragraph of its own, a list item, or the first line
         # of a paragraph whose next line is a label, a date or a slot (a block that starts with its name)
-        leads = nxt is not None and nxt.para == ln.para and (nxt.label or nxt.slot or nxt.cells or dt.find_dates(nxt.text)) \
+        leads = nxt is not None and nxt.para == ln.para and (nxt.label or nxt.slot or nxt.cells or _dates(nxt.text)) \
             and (ln.index == 0 or lines[ln.index - 1].para != ln.para)
         if short and (ln.heading or ln.bold >= 0.8 or ln.caps or ln.large or ln.alone or ln.item or leads):
             add(text, text, ln, 0, "line" if not leads else "line_leads")
@@ -661,7 +782,7 @@ def _title_parts(add, text: str, ln: Line, offset: int, kind: str) -> None:
     """Pieces of a line that holds more than the title: "Tirsdag d. 27/10 kl. 8-9: Morgenkaffe – "X". Vejle Rådhus"."""
     cut = 0
     last_hit = None
-    for h in [*dt.find_dates(text), *dt.find_times(text)]:
+    for h in [*_dates(text), *_times(text)]:
         if h.start <= cut + 3 or h.start < 40:
             last_hit = max(last_hit or 0, h.end)
     if last_hit:
@@ -684,7 +805,7 @@ def _title_parts(add, text: str, ln: Line, offset: int, kind: str) -> None:
 
 
 def _cut_at_date(text: str) -> str:
-    hits = [*dt.find_dates(text), *dt.find_times(text)]
+    hits = [*_dates(text), *_times(text)]
     m = WEEKDAY_WORD.search(text)
     ends = [h.start for h in hits] + ([m.start()] if m else [])
     end = min(ends) if ends else len(text)
@@ -703,7 +824,7 @@ def _subject_core(subject: str) -> str:
         if s.lower().startswith(lead + " ") and len(s) > len(lead) + 3:
             s = s[len(lead):].strip()
             break
-    hits = dt.find_dates(s)
+    hits = _dates(s)
     if hits and not s[hits[-1].end:].strip(" .,:;–-()"):
         s = s[:hits[-1].start]
     s = re.sub(r"\s*[–-]?\s*(?:(?:d\.|den)\s*)?\d{1,2}[./]\d{1,2}(?:[./]\d{2,4})?\.?\s*$", "", s)
@@ -743,7 +864,7 @@ def _place_form(value: str) -> dict[str, float]:  # cached: read-only, copied by
         f["p_online_word"] = 1.0
     if HYBRID.search(value):
         f["p_hybrid"] = 1.0
-    if dt.find_dates(value) or dt.find_times(value):
+    if _dates(value) or _times(value):
         f["p_has_when"] = 1.0
     if PHONE.search(value):
         f["p_phone"] = 1.0
@@ -817,7 +938,7 @@ def place_cands(a: Analysis) -> list[Cand]:
             _place_prose(add, ln)
             pieces = [p.strip() for p in ln.value.split(",")]
             for i, p in enumerate(pieces):
-                if p and not dt.find_dates(p) and not dt.find_times(p) and re.match(r"[A-ZÆØÅ]", p):
+                if p and not _dates(p) and not _times(p) and re.match(r"[A-ZÆØÅ]", p):
                     rest = ", ".join(pieces[i:])
                     add(rest, rest, ln, ln.value_start + ln.value.find(p), "when_label_tail")
                     break
@@ -826,13 +947,13 @@ def place_cands(a: Analysis) -> list[Cand]:
             ctext = text[cell.start:cell.end]
             if cell.column == "place":
                 add(ctext, ctext, ln, cell.start, "cell_place")
-            elif POSTCODE_TOWN.search(ctext) or (STREET.search(ctext) and not dt.find_dates(ctext)) or VENUE.search(ctext) \
-                    and len(ctext) < 80 and not dt.find_dates(ctext):
+            elif POSTCODE_TOWN.search(ctext) or (STREET.search(ctext) and not _dates(ctext)) or VENUE.search(ctext) \
+                    and len(ctext) < 80 and not _dates(ctext):
                 add(ctext, ctext, ln, cell.start, "cell_address")
         if ln.cells:
             continue
         _place_prose(add, ln)
-        has_address = POSTCODE_TOWN.search(text) or STREET.search(text) and not dt.find_dates(text) and len(text) < 90
+        has_address = POSTCODE_TOWN.search(text) or STREET.search(text) and not _dates(text) and len(text) < 90
         if has_address and not ln.label:
             add(text, text, ln, 0, "address_line")
             for seg in _address_segments(text):
@@ -840,11 +961,11 @@ def place_cands(a: Analysis) -> list[Cand]:
             # a venue on the line above: "Aarhus Rådhus" / "Rådhuspladsen 2, 8000 Aarhus C"
             prev = lines[ln.index - 1] if ln.index > 0 else None
             if prev and prev.para == ln.para and prev.source == ln.source and len(prev.text) < 70 and not prev.label \
-                    and not dt.find_dates(prev.text) and prev.zone == ln.zone and not PHONE.search(prev.text):
+                    and not _dates(prev.text) and prev.zone == ln.zone and not PHONE.search(prev.text):
                 both = a.layout.sources[ln.source][prev.start:ln.end]
                 add(prev.text + ", " + text, both, prev, 0, "venue_and_address")
                 prev2 = lines[ln.index - 2] if ln.index > 1 else None
-                if prev2 and prev2.para == ln.para and len(prev2.text) < 70 and not prev2.label and not dt.find_dates(prev2.text) \
+                if prev2 and prev2.para == ln.para and len(prev2.text) < 70 and not prev2.label and not _dates(prev2.text) \
                         and VENUE.search(prev2.text):
                     add(prev2.text + ", " + prev.text + ", " + text, a.layout.sources[ln.source][prev2.start:ln.end],
                         prev2, 0, "venue_and_address")
@@ -871,7 +992,7 @@ def _place_prose(add, ln: Line) -> None:
     text = ln.text
     for m in PLACE_PROSE.finditer(text):
         value = m.group("place")
-        if dt.find_dates(value[:12]) or re.match(r"(?:uge|week)\b", value, re.I):
+        if _dates(value[:12]) or re.match(r"(?:uge|week)\b", value, re.I):
             continue
         verb = not re.match(r"(?:på|i|hos|ved|at|in)\s", m.group(0), re.I)
         add(value, value, ln, m.start("place"), "prose_verb" if verb else "prose_prep")
@@ -890,7 +1011,7 @@ def _address_segments(line: str) -> list[str]:
         segs = [s.strip() for s in sentence.split(",")]
         start = 0
         for i, seg in enumerate(segs):
-            if dt.find_dates(seg) or dt.find_times(seg) or re.search(r"\bkl\.?\s*\d", seg, re.I):
+            if _dates(seg) or _times(seg) or re.search(r"\bkl\.?\s*\d", seg, re.I):
                 start = i + 1
         value = ", ".join(segs[start:]).strip(" .")
         if value and value != line:
@@ -934,14 +1055,14 @@ def registration_cands(a: Analysis) -> list[Cand]:
             f = line_feats(ln, "")
             f[f"kind:{kind}"] = 1.0
             for cue in ("registration", "deadline", "no_registration"):
-                if _near(CUE[cue], text, s, e, 80):
+                if _near(cue, text, s, e, 80):
                     f[f"cue:{cue}"] = 1.0
-            if _near(CUE["registration"], text, s, e, 25):
+            if _near("registration", text, s, e, 25):
                 f["cue:registration_close"] = 1.0
-            if _near(CUE["registration"], text, s, e, 0, after=40):
+            if _near("registration", text, s, e, 0, after=40):
                 f["cue:registration_after"] = 1.0
             prev = a.layout.lines[ln.index - 1] if ln.index > 0 else None
-            if prev is not None and prev.para == ln.para and CUE["registration"].search(prev.text[-80:]):
+            if prev is not None and prev.para == ln.para and has_cue(prev.text[-80:], "registration"):
                 f["cue:registration_line_above"] = 1.0
             if text[:s].rstrip().endswith("<"):
                 f["href"] = 1.0  # a link's target behind its words
@@ -956,7 +1077,7 @@ def registration_cands(a: Analysis) -> list[Cand]:
             if kind != "email":
                 path = re.sub(r"^(?:https?://)?[^/]+", "", low)
                 f["url_no_path"] = float(len(path.strip("/")) == 0)
-                if CUE["registration"].search(path) or re.search(r"form|event|arrangement|tilmeld|signup|nemtilmeld|billet|ticket", low):
+                if has_cue(path, "registration") or re.search(r"form|event|arrangement|tilmeld|signup|nemtilmeld|billet|ticket", low):
                     f["url_reg_words"] = 1.0
                 if re.search(r"teams|zoom|meet\.|webex", low):
                     f["url_meeting"] = 1.0
@@ -964,12 +1085,12 @@ def registration_cands(a: Analysis) -> list[Cand]:
                 f["generic_mailbox"] = 1.0
             out.append(Cand("registration", value, value, ln.index, ln.start + s, f, origin_of(ln), norm_reg(value)))
         # "Tilmelding til mig", "skriv til mig": the sender's own address
-        if sender and CUE["registration"].search(text) and CUE["to_me"].search(text) and not found:
-            m = CUE["to_me"].search(text)
+        if sender and has_cue(text, "registration") and has_cue(text, "to_me") and not found:
+            s0, e0 = cue_spans(text)["to_me"][0]
             f = line_feats(ln, "")
             f["kind:to_me"] = 1.0
             f["is_sender"] = 1.0
-            out.append(Cand("registration", sender, m.group(0), ln.index, ln.start + m.start(), f, "header", norm_reg(sender)))
+            out.append(Cand("registration", sender, text[s0:e0], ln.index, ln.start + s0, f, "header", norm_reg(sender)))
     _repeats(out)
     return out
 
@@ -998,9 +1119,9 @@ def organizer_cands(a: Analysis) -> list[Cand]:
         if ln is not None:
             text = ln.text
             at = pos - ln.start if pos >= ln.start else 0
-            if _near(CUE["organised_by"], text, at, at + len(value), 40):
+            if _near("organised_by", text, at, at + len(value), 40):
                 f["cue:organised_by"] = 1.0
-            if _near(CUE["organiser_verbs"], text, at, at + len(value), 0, after=40):
+            if _near("organiser_verbs", text, at, at + len(value), 0, after=40):
                 f["cue:verb_after"] = 1.0
             if ln.label == "organizer":
                 f["label_org"] = 1.0
@@ -1050,8 +1171,8 @@ def organizer_cands(a: Analysis) -> list[Cand]:
             continue
         if ln.label == "organizer":
             add(ln.value, ln.value, ln, ln.start + ln.value_start, "label_org")
-        for m in CUE["organiser_verbs"].finditer(text):  # "Lederforum Nord inviterer …"
-            before = text[:m.start()].rstrip()
+        for vs, ve in cue_spans(text).get("organiser_verbs", ()):  # "Lederforum Nord inviterer …"
+            before = text[:vs].rstrip()
             nps = list(PROPER.finditer(before))
             if nps and nps[-1].end() >= len(before) - 1:
                 np_ = nps[-1].group(0)
@@ -1065,11 +1186,11 @@ def organizer_cands(a: Analysis) -> list[Cand]:
             if clause and clause[0].isupper() and len(clause.split()) <= 9 and not PRONOUN.match(clause) \
                     and (not nps or clause != nps[-1].group(0)):
                 add(clause, clause, ln, ln.start + text.find(clause), "verb_clause")
-        for m in CUE["organised_by"].finditer(text):
-            after = text[m.end():].lstrip()
+        for bs, be in cue_spans(text).get("organised_by", ()):
+            after = text[be:].lstrip()
             np_ = PROPER.match(after)
             if np_:
-                add(np_.group(0), np_.group(0), ln, ln.start + m.end() + (len(text[m.end():]) - len(after)), "organised_by")
+                add(np_.group(0), np_.group(0), ln, ln.start + be + (len(text[be:]) - len(after)), "organised_by")
         for m in ORG_HEAD.finditer(text):  # "ledernetværket i Region Hovedstaden", "Netværk for sundhedschefer i Midtjylland"
             start = m.start()
             before = text[:start]
@@ -1161,6 +1282,7 @@ def _org_context(a: Analysis, out: list[Cand]) -> None:
 # ------------------------------------------------------------------ audience
 
 
+AUDIENCE_WORDS = _cue(CUES["audience_words"])
 AUDIENCE_PROSE = re.compile(
     r"(?:målgruppen?\s+(?:er|for arrangementet er)|primære målgruppe er|henvender sig (?:primært |især )?til|er målrettet|målrettet|"
     r"(?:arrangementet|dagen|mødet|seminaret|webinaret|workshoppen|det) er for|er åbent? for|intended for|aimed at|open to|"
@@ -1181,9 +1303,9 @@ def audience_cands(a: Analysis) -> list[Cand]:
         f[f"src:{kind}"] = 1.0
         words = value.split()
         f[_bin("a_words", len(words), (2, 4, 8, 14))] = 1.0
-        if _cue(CUES["audience_words"]).search(value):
+        if AUDIENCE_WORDS.search(value):
             f["a_people_words"] = 1.0
-        if dt.find_dates(value) or dt.find_times(value):
+        if _dates(value) or _times(value):
             f["a_has_when"] = 1.0
         if LEDELSESUGEN.search(value):
             f["a_ledelsesugen"] = 1.0
@@ -1251,7 +1373,7 @@ def mail_features(a: Analysis) -> dict[str, float]:
     if a.calendar_method:
         f[f"cal_method:{a.calendar_method.lower()}"] = 1.0
     for name in ("calendar_response_subject", "read_receipt_subject", "cancel_subject"):
-        if CUE[name].search(subject):
+        if has_cue(subject, name):
             f[f"s:{name}"] = 1.0
     for key in ("auto_reply_subject", "bounce_subject"):
         if any(w in subject for w in KINDS[key]):
@@ -1259,15 +1381,16 @@ def mail_features(a: Analysis) -> dict[str, float]:
     own = [ln for ln in a.layout.lines if ln.zone in (OWN, "greeting") and ln.source == 0]
     own_text = "\n".join(ln.text for ln in own)
     low = own_text.lower()
+    own_cues = cue_spans(low)
     f[_bin("own_chars", len(own_text), (0, 80, 300, 1000, 3000))] = 1.0
     for name in ("cancel", "move", "question", "thanks", "offer", "request_material", "rsvp", "private", "tentative", "internal",
                  "unsubscribe", "newsletter", "marketing", "press", "phishing", "journalist", "absence", "registration", "past"):
-        n = len(CUE[name].findall(low))
+        n = len(own_cues.get(name, ()))
         if n:
             f[f"w:{name}"] = 1.0
             if n >= 3:
                 f[f"w:{name}_many"] = 1.0
-        if CUE[name].search(subject):
+        if has_cue(subject, name):
             f[f"sw:{name}"] = 1.0
     for key in ("auto_reply_body", "newsletter_body"):
         if any(w in low for w in KINDS[key]):

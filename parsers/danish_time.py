@@ -87,6 +87,9 @@ DATE_IN_WEEK = re.compile(
 )
 
 
+_DIGIT = re.compile(r"\d")
+
+
 @dataclass(frozen=True)
 class DateHit:
     start: int
@@ -114,6 +117,8 @@ class TimeHit:
 
 def find_dates(text: str) -> list[DateHit]:
     """Every date in the text, in order, without overlaps (worded dates win)."""
+    if not _DIGIT.search(text):
+        return []  # every form has a number in it
     hits: list[DateHit] = []
     taken: list[tuple[int, int]] = []
 
@@ -186,6 +191,8 @@ def find_times(text: str, *, labelled: bool = False) -> list[TimeHit]:
 
     `labelled`: the text is the value of a time label ("Tid: 9-12"), where a bare range is a time too.
     """
+    if not _DIGIT.search(text):
+        return []
     hits: list[TimeHit] = []
     taken: list[tuple[int, int]] = []
     for m in TIME_AMPM_RANGE.finditer(text):  # "2-4 pm", "9:30 am to 12 pm"

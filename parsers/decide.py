@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from parsers import danish_time as dt
-from parsers.candidates import CUE, HYBRID, ONLINE, ONLINE_WORD, PLATFORM, POSTCODE_TOWN, STREET, Analysis, Cand, Mention, _bin
+from parsers.candidates import HYBRID, _near, has_cue, ONLINE, ONLINE_WORD, PLATFORM, POSTCODE_TOWN, STREET, Analysis, Cand, Mention, _bin
 from parsers.scoring import Model
 
 MAX_EVENTS = 20
@@ -169,12 +169,14 @@ def _segments(a: Analysis, groups: list[Group]) -> None:
 
 
 def scope_feats(a: Analysis, groups: list[Group], gi: int, line: int) -> dict[str, float]:
+    """Where a line stands for this event; "_tag" names the scope (callers that use it pop it)."""
     g = groups[gi]
     n = len(groups)
     multi = "1" if n == 1 else ("2" if n <= 3 else "4")
     f: dict[str, float] = {}
     if line < 0:
         f["sc:no_line"] = 1.0
+        f["_tag"] = "no_line"  # type: ignore[assignment]
         return f
     lines = a.layout.lines
     ln = lines[line]
@@ -193,6 +195,7 @@ def scope_feats(a: Analysis, groups: list[Group], gi: int, line: int) -> dict[st
         tag = "shared"
     f[f"sc:{tag}"] = 1.0
     f[f"sc:{tag}&n{multi}"] = 1.0
+    f["_tag"] = tag  # type: ignore[assignment]  # read and removed by the callers that want it
     anchor = g.anchor if g.anchor >= 0 else -1
     if anchor >= 0 and lines[anchor].source == ln.source:
         d = line - anchor
@@ -205,6 +208,10 @@ def scope_feats(a: Analysis, groups: list[Group], gi: int, line: int) -> dict[st
     elif anchor >= 0:
         f["sc:other_source"] = 1.0
     return f
+
+
+def _scope_tag(a: Analysis, groups: list[Group], gi: int, line: int) -> str:
+    return str(scope_feats(a, groups, gi, line)["_tag"])
 
 
 def _merge(*dicts: dict[str, float]) -> dict[str, float]:
@@ -233,26 +240,23 @@ def field_rows(a: Analysis, groups: list[Group], gi: int, name: str) -> list[Row
     scoped = []
     for c in cands:
         sc = scope_feats(a, groups, gi, c.line)
-        if sc.get("sc:same_line") or sc.get("sc:in_segment") or sc.get("sc:same_calendar"):
+        tag = sc.pop("_tag", "none")
+        if tag in ("same_line", "in_segment", "same_calendar"):
             in_seg += 1
-        if any(k.startswith("label:") or k.startswith("src:label") or k.startswith("src:cell") for k in c.feats):
+        if c.labelled:
             labelled += 1
-        scoped.append((c, sc))
+        scoped.append((c, sc, tag))
     own = "own_has" if in_seg else "own_none"
     g = groups[gi]
-    above = sorted((c.line for c, sc in scoped if c.line >= 0 and c.line <= g.anchor and (sc.get("sc:in_segment") or
-                    sc.get("sc:same_line"))), reverse=True)
+    above = sorted((c.line for c, sc, tag in scoped if 0 <= c.line <= g.anchor and tag in ("in_segment", "same_line")),
+                   reverse=True)
     nearest = {line: rank for rank, line in enumerate(dict.fromkeys(above))}
-    for c, sc in scoped:
+    for c, sc, tag in scoped:
         # another event's section, or what all share: counts differently when this event's own section names one
-        for k in ("sc:other_segment", "sc:shared", "sc:other_calendar"):
-            if k in sc:
-                sc[f"{k}&{own}"] = 1.0
-        tag = next((k for k in sc if k.startswith("sc:") and "&" not in k and k not in ("sc:before", "sc:after")
-                    and not k.startswith("sc:dist")), "sc:none")
-        for k in c.feats:
-            if k.startswith("src:"):
-                sc[f"{k}&{tag}"] = 1.0
+        if tag in ("other_segment", "shared", "other_calendar"):
+            sc[f"sc:{tag}&{own}"] = 1.0
+        for k in c.srcs:
+            sc[f"{k}&sc:{tag}"] = 1.0
         if c.line in nearest:
             sc[_bin("sc:rank_above", nearest[c.line], (0, 1, 2))] = 1.0
         feats = _merge(c.feats, sc, _zone_cross(c.feats, a))
@@ -266,11 +270,10 @@ def field_rows(a: Analysis, groups: list[Group], gi: int, name: str) -> list[Row
     if len(groups) > 1:
         none["none:multi"] = 1.0
     if name == "registration":
-        text = " ".join(a.layout.lines[x].text for x in range(max(groups[gi].seg[0], 0), groups[gi].seg[1] + 1)) \
-            if groups[gi].seg[0] >= 0 else a.layout.text
-        if CUE["no_registration"].search(text):
+        seg = range(groups[gi].seg[0], groups[gi].seg[1] + 1) if groups[gi].seg[0] >= 0 else range(len(a.layout.lines))
+        if any(has_cue(a.layout.lines[x].text, "no_registration") for x in seg):
             none["none:no_registration_words"] = 1.0
-        if CUE["registration"].search(a.layout.text):
+        if a.mail_feats.get("w:registration") or a.mail_feats.get("sw:registration"):
             none["none:registration_words"] = 1.0
     rows.append(Row(None, "", "", none))
     return rows
@@ -283,12 +286,12 @@ def _time_scope(a: Analysis, groups: list[Group], gi: int) -> tuple[list, bool]:
     """The times that belong to this event: its own section's; when it has none, what all events share
     (a programme given once for several dates)."""
     g = groups[gi]
-    own = [t for t in a.times if t.line in g.anchors or scope_feats(a, groups, gi, t.line).get("sc:in_segment")]
+    own = [t for t in a.times if t.line in g.anchors or _scope_tag(a, groups, gi, t.line) == "in_segment"]
     if own:
         return own, False
     lines = a.layout.lines
     shared = [t for t in a.times if lines[t.line].zone in ("own", "forward", "document")
-              and scope_feats(a, groups, gi, t.line).get("sc:shared")]
+              and _scope_tag(a, groups, gi, t.line) == "shared"]
     return shared, True
 
 
@@ -316,7 +319,7 @@ def start_rows(a: Analysis, groups: list[Group], gi: int) -> list[Row]:
             if not (ln.zone == "greeting"):
                 continue
         sc = scope_feats(a, groups, gi, t.line)
-        if sc.get("sc:other_segment") or sc.get("sc:other_calendar"):
+        if sc.pop("_tag") in ("other_segment", "other_calendar"):
             continue
         f = _merge(t.feats, sc, _zone_cross(t.feats, a))
         if t.line in g.anchors:
@@ -376,7 +379,7 @@ def end_rows(a: Analysis, groups: list[Group], gi: int, start: Row) -> list[Row]
         if ln.zone not in ("own", "forward", "quote", "document", "subject"):
             continue
         sc = scope_feats(a, groups, gi, t.line)
-        if sc.get("sc:other_segment") or sc.get("sc:other_calendar"):
+        if sc.pop("_tag") in ("other_segment", "other_calendar"):
             continue
         for value, which in ((t.end_hour * 60 + (t.end_minute or 0) if t.end_hour is not None else None, "range_end"),
                              (t.hour * 60 + t.minute, "time")):
@@ -427,6 +430,7 @@ def deadline_rows(a: Analysis, groups: list[Group], gi: int) -> list[Row]:
             continue
         ln = lines[m.line]
         sc = scope_feats(a, groups, gi, m.line)
+        sc.pop("_tag")
         f = _merge({f"m:{k}": v for k, v in m.feats.items()}, sc, _zone_cross(m.feats, a))
         days = (g.first - m.first).days
         f[_bin("d:days_before", days, (0, 3, 7, 14, 30, 60))] = 1.0
@@ -451,8 +455,10 @@ def deadline_rows(a: Analysis, groups: list[Group], gi: int) -> list[Row]:
                 n = int(mm.group("n")) if mm.group("n").isdigit() else NUMBERS.get(mm.group("n").lower(), 0)
                 unit = 7 if mm.group("unit").lower().startswith(("uge", "week")) else 1
             if n:
-                f = _merge(scope_feats(a, groups, gi, ln.index), {"d:relative": 1.0})
-                if CUE["deadline"].search(ln.text[max(0, mm.start() - 40):mm.start()]) or CUE["registration"].search(ln.text):
+                sc = scope_feats(a, groups, gi, ln.index)
+                sc.pop("_tag")
+                f = _merge(sc, {"d:relative": 1.0})
+                if _near("deadline", ln.text, mm.start(), mm.end(), 40) or has_cue(ln.text, "registration"):
                     f["d:relative_cued"] = 1.0
                 value = (g.first - timedelta(days=n * unit)).isoformat()
                 times = [t for t in dt.find_times(ln.text[mm.end():mm.end() + 16]) if t.start < 8 and t.end_hour is None]
@@ -485,14 +491,12 @@ def online_feats(a: Analysis, groups: list[Group], gi: int, place: object) -> di
     else:
         seg = [ln for ln in lines if ln.zone in ("own", "forward", "quote", "document") or ln.index in g.anchors]
     seg_text = "\n".join(ln.text for ln in seg)
-    mail_text = "\n".join(ln.text for ln in lines if ln.zone in ("own", "forward", "quote", "document", "subject")
-                          or ln.zone.startswith("calendar"))
     f = {"bias": 1.0}
     for name, pattern in (("platform", PLATFORM), ("online_word", ONLINE_WORD), ("hybrid", HYBRID)):
-        if pattern.search(seg_text):
-            f[f"o:seg_{name}"] = 1.0
-        if pattern.search(mail_text):
+        if a.online_words.get(name):
             f[f"o:mail_{name}"] = 1.0
+            if pattern.search(seg_text):
+                f[f"o:seg_{name}"] = 1.0
     p = str(place or "")
     if place is None:
         f["o:no_place"] = 1.0

@@ -1,7 +1,7 @@
 """HTML -> the lines a reader sees, with what the markup says about each: heading level, bold,
 list item, table cell, quote depth, link targets.
 
-A real HTML parser (lxml via BeautifulSoup), never regexes over markup. Scripts, styles and
+A real HTML parser (lxml, libxml2's lenient HTML parser), never regexes over markup. Scripts, styles and
 other invisible content are dropped; nothing is fetched. The walk is iterative: hostile HTML
 nests deeper than the recursion limit.
 
@@ -16,7 +16,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from bs4 import BeautifulSoup, NavigableString, Tag
 
 MAX_HTML_CHARS = 1_000_000
 MAX_TABLE_CELLS = 2_000
@@ -81,11 +80,31 @@ class _Run:
 
 def html_lines(html: str) -> list[HtmlLine | HtmlRow]:
     """The HTML as lines and table rows, in reading order."""
-    soup = BeautifulSoup(html[:MAX_HTML_CHARS], "lxml")
-    reader = _Reader(_base_size(soup))
-    reader.walk(soup.body or soup)
+    root = _parse(html)
+    if root is None:
+        return []
+    reader = _Reader(_base_size(root))
+    body = root.find("body")
+    reader.walk(body if body is not None else root)
     reader.flush()
     return reader.out
+
+
+def _parse(html: str):
+    """lxml's HTML parser (libxml2: lenient, iterative), comments and processing instructions removed, their
+    tails kept; None when there is no document at all."""
+    from lxml import etree
+    from lxml import html as lxml_html
+
+    data = html[:MAX_HTML_CHARS].encode("utf-8", "replace")
+    if not data.strip():
+        return None
+    try:
+        root = lxml_html.document_fromstring(data, parser=lxml_html.HTMLParser(encoding="utf-8", remove_comments=True,
+                                                                               remove_pis=True))
+    except (etree.ParserError, ValueError):
+        return None
+    return root
 
 
 def html_to_text(html: str) -> str:
@@ -98,15 +117,20 @@ def html_to_text(html: str) -> str:
     return "\n".join(out).strip()
 
 
-def _base_size(soup: BeautifulSoup) -> float:
+def _base_size(root) -> float:
     """The running text's font size in pt (Outlook declares it for p.MsoNormal), 11 when not said."""
-    style = " ".join(s.get_text() for s in soup.find_all("style"))[:20_000]
+    style = " ".join((s.text or "") for s in root.iter("style"))[:20_000]
     m = re.search(r"p\.MsoNormal[^{]*\{[^}]*?font-size\s*:\s*(\d+(?:\.\d+)?)\s*(pt|px)", style, re.I)
     return _points(float(m.group(1)), m.group(2)) if m else 11.0
 
 
 def _points(value: float, unit: str) -> float:
     return value * 0.75 if unit.lower() == "px" else value
+
+
+def _tag(el) -> str:
+    tag = el.tag
+    return tag.lower() if isinstance(tag, str) else ""
 
 
 class _Reader:
@@ -138,110 +162,110 @@ class _Reader:
         if self.out:
             self.pending_paragraph = True
 
-    def walk(self, root: Tag) -> None:
-        # (node, bold, large, quote depth, heading level, in a list item); a str closes an element
-        stack: list[tuple[object, bool, bool, int, int, bool]] = [(root, False, False, 0, 0, False)]
-        while stack:
-            node, bold, large, quote, heading, item = stack.pop()
-            if isinstance(node, _Close):
-                if node.href:
-                    self.run.add(f" <{node.href}>", False, False, quote, heading, item)
-                if node.name in BREAKS:
-                    self.flush(blank_is_paragraph=node.name == "br" and self.last_was_break)
-                    self.last_was_break = node.name == "br"
-                    if node.name in PARAGRAPHS or node.name in HEADINGS:
-                        self.paragraph()
-                continue
-            if isinstance(node, NavigableString):
-                if node.__class__.__name__ in ("Comment", "Doctype", "Declaration", "ProcessingInstruction", "CData"):
-                    continue
-                self.run.add(str(node), bold, large, quote, heading, item)
-                if str(node).strip():
-                    self.last_was_break = False
-                continue
-            if not isinstance(node, Tag):
-                continue
-            name = (node.name or "").lower()
-            if name in INVISIBLE:
-                continue
-            if name == "table":
-                self.flush()
-                self._table(node, bold, large, quote, stack)
-                continue
-            style = node.get("style") or ""
-            style = " ".join(style) if isinstance(style, list) else str(style)
-            classes = " ".join(node.get("class") or []).lower()
-            if name in BREAKS:
-                self.flush()
-                if name in PARAGRAPHS and "msonormal" not in classes or name in HEADINGS:
-                    self.paragraph()
-                if name == "hr" or name == "div" and OUTLOOK_SEPARATOR.search(style):
-                    self.pending_separator = True
-            href = ""
-            if name == "a":
-                target = (node.get("href") or "").strip()
-                if SAFE_LINK.match(target) and _norm_link(target) != _norm_link(node.get_text(" ", strip=True)):
-                    href = target
-            size = FONT_SIZE.search(style)
-            child = (bold or name in BOLD or bool(BOLD_STYLE.search(style)),
-                     (_points(float(size.group(1)), size.group(2)) >= self.base + 2) if size else large,
-                     quote + (name == "blockquote"), HEADINGS.get(name, heading), item or name == "li")
-            stack.append((_Close(name, href), bold, large, quote, heading, item))
-            for kid in reversed(list(node.children)):
-                stack.append((kid, *child))
+    def add(self, text: str | None, state: tuple) -> None:
+        if text:
+            bold, large, quote, heading, item = state
+            self.run.add(text, bold, large, quote, heading, item)
+            if text.strip():
+                self.last_was_break = False
 
-    def _table(self, table: Tag, bold: bool, large: bool, quote: int, stack: list) -> None:
+    def walk(self, root) -> None:
+        from lxml import etree
+
+        # state: (bold, large, quote depth, heading level, in a list item), one per open element
+        states: list[tuple] = [(False, False, 0, 0, False)]
+        hrefs: list[str] = []
+        layout_tables: list[bool] = []
+        walker = etree.iterwalk(root, events=("start", "end"))
+        for event, el in walker:
+            name = _tag(el)
+            if event == "start":
+                state = states[-1]
+                if name in INVISIBLE:
+                    walker.skip_subtree()
+                    states.append(state)
+                    hrefs.append("")
+                    continue
+                if name == "table":
+                    self.flush()
+                    layout = self._table(el)
+                    layout_tables.append(layout)
+                    if not layout:
+                        walker.skip_subtree()
+                style = el.get("style") or ""
+                classes = (el.get("class") or "").lower()
+                if name in BREAKS or name in ("td", "th") and layout_tables and layout_tables[-1]:
+                    self.flush()
+                    if name in PARAGRAPHS and "msonormal" not in classes or name in HEADINGS:
+                        self.paragraph()
+                    if name == "hr" or name == "div" and OUTLOOK_SEPARATOR.search(style):
+                        self.pending_separator = True
+                href = ""
+                if name == "a":
+                    target = (el.get("href") or "").strip()
+                    if SAFE_LINK.match(target) and _norm_link(target) != _norm_link(el.text_content()):
+                        href = target
+                hrefs.append(href)
+                size = FONT_SIZE.search(style)
+                bold, large, quote, heading, item = state
+                child = (bold or name in BOLD or bool(BOLD_STYLE.search(style)),
+                         (_points(float(size.group(1)), size.group(2)) >= self.base + 2) if size else large,
+                         quote + (name == "blockquote"), HEADINGS.get(name, heading), item or name == "li")
+                states.append(child)
+                if name != "table" or layout_tables[-1]:
+                    self.add(el.text, child)
+            else:
+                states.pop()
+                href = hrefs.pop()
+                state = states[-1]
+                if href:
+                    self.add(f" <{href}>", state)
+                if name == "table":
+                    layout_tables.pop()
+                    self.paragraph()
+                if name in BREAKS or name in ("td", "th") and layout_tables and layout_tables[-1]:
+                    self.flush(blank_is_paragraph=name == "br" and self.last_was_break)
+                    self.last_was_break = name == "br"
+                    if name in PARAGRAPHS or name in HEADINGS:
+                        self.paragraph()
+                self.add(el.tail, state)
+
+    def _table(self, table) -> bool:
+        """Read a data table's rows now; True when the table is page layout (to be read as flowing text)."""
         grid, header_rows, spanned = _grid(table)
         columns = max((sum(c is not None for c in r) for r in grid), default=0)
         if columns <= 1 or any(cell is not None and _has_blocks(cell) for row in grid for cell in row):
-            # page layout: each cell read as flowing text, in order
-            ordered, seen = [], set()
-            for row in grid:
-                for cell in row:
-                    if cell is not None and id(cell) not in seen:
-                        seen.add(id(cell))
-                        ordered.append(cell)
             self.paragraph()
-            stack.append((_Close("table", ""), bold, large, quote, 0, False))
-            for cell in reversed(ordered):
-                stack.append((_Close("div", ""), bold, large, quote, 0, False))
-                for kid in reversed(list(cell.children)):
-                    stack.append((kid, bold, large, quote, 0, False))
-            return
+            return True
         self.tables += 1
         self.paragraph()
         for r, row in enumerate(grid):
             texts = [_cell_text(c) if c is not None else "" for c in row]
             if not any(texts):
                 continue
-            self.out.append(HtmlRow(cells=texts, spanned=list(spanned[r]), header=header_rows[r], quote=quote,
+            self.out.append(HtmlRow(cells=texts, spanned=list(spanned[r]), header=header_rows[r], quote=0,
                                     paragraph=self.pending_paragraph, table=self.tables))
             self.pending_paragraph = False
         self.paragraph()
-
-
-@dataclass
-class _Close:
-    name: str
-    href: str
+        return False
 
 
 BREAKS = PARAGRAPHS | LINES | set(HEADINGS)
 
 
-def _grid(table: Tag) -> tuple[list[list[Tag | None]], list[bool], list[list[bool]]]:
+def _grid(table) -> tuple[list[list], list[bool], list[list[bool]]]:
     """The table's cells on a grid, rowspan/colspan expanded; nested tables stay inside their cell."""
-    rows = [tr for tr in table.find_all("tr") if tr.find_parent("table") is table]
-    grid: list[list[Tag | None]] = []
+    rows = [tr for tr in table.iter("tr") if _owner(tr, "table") is table]
+    grid: list[list] = []
     spanned: list[list[bool]] = []
     header: list[bool] = []
-    carry: dict[int, tuple[Tag, int]] = {}  # column -> (cell, rows still to fill)
+    carry: dict[int, tuple[object, int]] = {}  # column -> (cell, rows still to fill)
     cells_seen = 0
     for tr in rows:
-        row: list[Tag | None] = []
+        row: list = []
         marks: list[bool] = []
         col = 0
-        cells = [c for c in tr.find_all(["td", "th"]) if c.find_parent("tr") is tr]
+        cells = [c for c in tr if _tag(c) in ("td", "th")]
         all_header = bool(cells)
         queue = list(cells)
         while queue or col in carry:
@@ -260,8 +284,7 @@ def _grid(table: Tag) -> tuple[list[list[Tag | None]], list[bool], list[list[boo
                 break
             span_c = _span(cell.get("colspan"))
             span_r = _span(cell.get("rowspan"))
-            is_header = cell.name == "th" or _all_bold(cell)
-            all_header = all_header and is_header
+            all_header = all_header and (_tag(cell) == "th" or _all_bold(cell))
             for k in range(span_c):
                 row.append(cell if k == 0 else None)
                 marks.append(False)
@@ -274,6 +297,13 @@ def _grid(table: Tag) -> tuple[list[list[Tag | None]], list[bool], list[list[boo
     return grid, header, spanned
 
 
+def _owner(el, tag: str):
+    parent = el.getparent()
+    while parent is not None and _tag(parent) != tag:
+        parent = parent.getparent()
+    return parent
+
+
 def _span(value: object) -> int:
     try:
         return max(1, min(int(str(value).strip()), 50))
@@ -281,54 +311,50 @@ def _span(value: object) -> int:
         return 1
 
 
-def _all_bold(cell: Tag) -> bool:
-    text = cell.get_text(" ", strip=True)
+def _all_bold(cell) -> bool:
+    text = " ".join(cell.text_content().split())
     if not text:
         return False
-    bold = " ".join(b.get_text(" ", strip=True) for b in cell.find_all(["b", "strong", "th"]))
+    bold = " ".join(" ".join(b.text_content().split()) for b in cell.iter("b", "strong", "th"))
     return len(bold) >= 0.9 * len(text)
 
 
-def _has_blocks(cell: Tag) -> bool:
+def _has_blocks(cell) -> bool:
     """A cell that holds a table, or several paragraphs of prose, is layout, not data."""
-    if cell.find("table"):
+    if any(True for _ in cell.iter("table")):
         return True
-    paragraphs = [p for p in cell.find_all(["p", "div", "h1", "h2", "h3", "ul", "ol"]) if p.get_text(strip=True)]
+    paragraphs = [p for p in cell.iter("p", "div", "h1", "h2", "h3", "ul", "ol") if p.text_content().strip()]
     return len(paragraphs) > 6
 
 
-def _cell_text(cell: Tag) -> str:
+def _cell_text(cell) -> str:
     """A cell's text on one line; its own line breaks become ", " (an address over three lines)."""
+    from lxml import etree
+
     pieces: list[str] = []
     current: list[str] = []
-    stack: list[object] = [cell]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, str) and node == "\x00break":
-            pieces.append("".join(current))
-            current = []
-            continue
-        if isinstance(node, NavigableString):
-            if node.__class__.__name__ in ("Comment", "Doctype", "Declaration", "ProcessingInstruction", "CData"):
+    walker = etree.iterwalk(cell, events=("start", "end"))
+    for event, el in walker:
+        name = _tag(el)
+        if event == "start":
+            if name in INVISIBLE:
+                walker.skip_subtree()
                 continue
-            current.append(str(node))
-            continue
-        if not isinstance(node, Tag):
-            continue
-        name = (node.name or "").lower()
-        if name in INVISIBLE:
-            continue
-        if name == "br":
-            pieces.append("".join(current))
-            current = []
-            continue
-        if name in PARAGRAPHS or name in LINES:
-            stack.append("\x00break")
-        if name == "a":
-            target = (node.get("href") or "").strip()
-            if SAFE_LINK.match(target) and _norm_link(target) != _norm_link(node.get_text(" ", strip=True)):
-                stack.append(NavigableString(f" <{target}>"))
-        stack.extend(reversed(list(node.children)))
+            if name == "br" or el is not cell and (name in PARAGRAPHS or name in LINES):
+                pieces.append("".join(current))
+                current = []
+            if el.text and name not in INVISIBLE:
+                current.append(el.text)
+        else:
+            if name == "a":
+                target = (el.get("href") or "").strip()
+                if SAFE_LINK.match(target) and _norm_link(target) != _norm_link(el.text_content()):
+                    current.append(f" <{target}>")
+            if el is not cell and (name in PARAGRAPHS or name in LINES):
+                pieces.append("".join(current))
+                current = []
+            if el.tail and el is not cell:
+                current.append(el.tail)
     pieces.append("".join(current))
     parts = [re.sub(r"\s+", " ", p.replace("\xa0", " ")).strip() for p in pieces]
     parts = [p for p in parts if p]

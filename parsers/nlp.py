@@ -34,9 +34,11 @@ def organisation_patterns() -> list[dict]:
     # number of patterns that can start at a capitalised word
     patterns.append({"label": ORG_LABEL, "id": "suffix",
                      "pattern": [{**name_word, "OP": "?"}, name_word, {"TEXT": {"IN": data["suffixes"]}}]})
-    single = [p for p in data["prefixes"] if " " not in p]
-    several = [p for p in data["prefixes"] if " " in p]
-    heads = [[{"TEXT": {"IN": single}}]] + [[{"TEXT": w} for w in p.split()] for p in several]
+    # prefixes of the same length share one pattern (word by word): fewer patterns, a faster matcher
+    by_length: dict[int, list[list[str]]] = {}
+    for prefix in data["prefixes"]:
+        by_length.setdefault(len(prefix.split()), []).append(prefix.split())
+    heads = [[{"TEXT": {"IN": sorted({p[k] for p in group})}} for k in range(n)] for n, group in sorted(by_length.items())]
     for words in heads:
         patterns.append({"label": ORG_LABEL, "id": "prefix",
                          "pattern": words + [{"IS_TITLE": True}, {"IS_TITLE": True, "OP": "?"}]})
