@@ -187,6 +187,19 @@ class Mention:
 
 
 @dataclass
+class RelativeDeadline:
+    """ "senest 14 dage før", "dagen før kl. 12": a deadline counted back from the event's day."""
+
+    line: int
+    start: int
+    end: int
+    text: str
+    days: int
+    time: tuple[int, int] | None
+    feats: dict[str, float]
+
+
+@dataclass
 class TimeSpan:
     line: int
     start: int
@@ -224,6 +237,7 @@ class Analysis:
     calendar_method: str | None
     mentions: list[Mention] = field(default_factory=list)
     times: list[TimeSpan] = field(default_factory=list)
+    relative_deadlines: list[RelativeDeadline] = field(default_factory=list)
     cands: dict[str, list[Cand]] = field(default_factory=dict)
     mail_feats: dict[str, float] = field(default_factory=dict)
     orgs: list[tuple[int, int, int, str, str]] = field(default_factory=list)  # line, start, end, text, how found
@@ -492,6 +506,14 @@ def _mention_feats(a: Analysis, ln: Line, start: int, end: int, first: date, las
     return f
 
 
+NUMBERS = {"en": 1, "et": 1, "to": 2, "tre": 3, "fire": 4, "fem": 5, "seks": 6, "syv": 7, "otte": 8, "ni": 9, "ti": 10, "fjorten": 14,
+           "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "ten": 10, "fourteen": 14}
+RELATIVE_DEADLINE = re.compile(r"\b(?:(?P<n>\d{1,2}|" + "|".join(NUMBERS) + r")\s+(?P<unit>dage|dags|uger|ugers|days|weeks?)|"
+                               r"(?P<one>dagen|ugen|the day|a week|en uge))\s+(?:før|inden|forud for|before|prior to)\b",
+                               re.IGNORECASE)
+_DIGITS_OR_DAY = re.compile(r"\d|dagen|ugen|day|week|uge", re.IGNORECASE)
+
+
 def _find_mentions(a: Analysis) -> None:
     lines = a.layout.lines
     for ln in lines:
@@ -541,6 +563,26 @@ def _find_mentions(a: Analysis) -> None:
         times = (item.start if isinstance(item.start, datetime) else None,
                  item.end if isinstance(item.end, datetime) else None)
         a.mentions.append(Mention(line, 0, 0, item.summary or "", start_d, last, feats, calendar=k, times=times))
+    for ln in lines:
+        if ln.zone not in ("own", "forward", "quote", "document") or not _DIGITS_OR_DAY.search(ln.text):
+            continue
+        for mm in RELATIVE_DEADLINE.finditer(ln.text):
+            if mm.group("one"):
+                n, unit = 1, 7 if mm.group("one").lower() in ("ugen", "a week", "en uge") else 1
+            else:
+                n = int(mm.group("n")) if mm.group("n").isdigit() else NUMBERS.get(mm.group("n").lower(), 0)
+                unit = 7 if mm.group("unit").lower().startswith(("uge", "week")) else 1
+            if not n:
+                continue
+            times = [t for t in _times(ln.text[mm.end():mm.end() + 16]) if t.start < 8 and t.end_hour is None]
+            feats = line_feats(ln, "")
+            for cue in ("deadline", "registration", "cancel", "move", "absence"):
+                if _near(cue, ln.text, mm.start(), mm.end(), 50):
+                    feats[f"cue:{cue}"] = 1.0
+            if times:
+                feats["time_after"] = 1.0
+            a.relative_deadlines.append(RelativeDeadline(ln.index, mm.start(), mm.end(), mm.group(0), n * unit,
+                                                         (times[0].hour, times[0].minute) if times else None, feats))
     # how often each day is named, and in which zones
     days: dict[date, int] = {}
     for m in a.mentions:
@@ -879,6 +921,12 @@ def _place_form(value: str) -> dict[str, float]:  # cached: read-only, copied by
         f["p_prose_words"] = 1.0
     if value.endswith("."):
         f["p_ends_stop"] = 1.0
+    if LEDELSESUGEN.search(value):
+        f["p_ledelsesugen"] = 1.0
+    if has_cue(value, "to_be_announced"):
+        f["p_tba"] = 1.0
+    if STREET.search(value) and not POSTCODE_TOWN.search(value) and not VENUE.search(value) and len(words) <= 3:
+        f["p_street_only"] = 1.0
     return f
 
 
@@ -904,8 +952,10 @@ def place_cands(a: Analysis) -> list[Cand]:
             f.update(extra)
         out.append(Cand("place", value, evidence, ln.index, ln.start + pos, f, origin_of(ln), norm(value)))
         # the same place without what trails it: "Vejle Bibliotek, … (Salen)", "X - and online via Zoom"
-        for cut in (re.search(r"\s+\([^)]*\)\s*$", value), re.search(r"\s+(?:[–-]|og|and)\s+(?:online|via|streames|også)\b.*$", value, re.I),
-                    re.search(r"\.\s+[A-ZÆØÅ].*$", value)):
+        for cut in (re.search(r"\s+\([^)]*\)\s*$", value),
+                    re.search(r"\s*(?:\s[–-]|,|\s(?:og|and|eller|or))\s+(?:(?:eller|og|or|and|men|but)\s+)?(?:også\s+)?"
+                              r"(?:online|via|streames|digitalt|virtuelt|på teams|on zoom)\b.*$", value, re.I),
+                    re.search(r"(?<=[a-zæøå0-9]{2})\.\s+[A-ZÆØÅ][a-zæøå].*$", value)):
             if cut and cut.start() > 3:
                 shorter = value[:cut.start()].strip(" ,.;")
                 g = dict(f)

@@ -88,6 +88,7 @@ DATE_IN_WEEK = re.compile(
 
 
 _DIGIT = re.compile(r"\d")
+DOTTED_CUE = re.compile(r"(?<![\wæøå])(?:" + _alternation(_CAL["dotted_date_cues"]) + r")\s*:?\s*(?:den\s+|d\.\s*)?$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -155,8 +156,10 @@ def find_dates(text: str) -> list[DateHit]:
     for m in DATE_NUMERIC.finditer(text):
         if not free(m.start(), m.end()):
             continue
-        # "9.30" is a time and "1.5" a number: a dotted date needs a year, "den"/"d." or a weekday
-        if m.group("sep") == "." and not (m.group("year") or m.group("den") or m.group("weekday")):
+        # "9.30" is a time and "1.5" a number: a dotted date needs a year, "den"/"d.", a weekday, or a word
+        # before it that only dates follow ("senest 22.10", "Tilmeldingsfrist: 21.10.")
+        if m.group("sep") == "." and not (m.group("year") or m.group("den") or m.group("weekday")) and \
+                not DOTTED_CUE.search(text[max(0, m.start() - 24):m.start()]):
             continue
         if _after_kl(text, m.start()):
             continue

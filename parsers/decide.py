@@ -260,6 +260,11 @@ def field_rows(a: Analysis, groups: list[Group], gi: int, name: str) -> list[Row
         if c.line in nearest:
             sc[_bin("sc:rank_above", nearest[c.line], (0, 1, 2))] = 1.0
         feats = _merge(c.feats, sc, _zone_cross(c.feats, a))
+        if name == "place" and a.online_words.get("hybrid"):
+            # a hybrid event's place is its venue, not its platform
+            for k in ("p_platform", "p_online_word", "p_postcode", "p_street", "p_venue"):
+                if k in c.feats:
+                    feats[f"hybrid&{k}"] = 1.0
         rows.append(Row(c.value, c.evidence, c.origin, feats, c.line))
     none = {"none": 1.0, _bin("none:n", len(cands), (0, 1, 3, 8, 20)): 1.0, _bin("none:seg", in_seg, (0, 1, 3)): 1.0,
             _bin("none:labelled", labelled, (0, 1)): 1.0}
@@ -425,12 +430,18 @@ def deadline_rows(a: Analysis, groups: list[Group], gi: int) -> list[Row]:
     rows: list[Row] = []
     lines = a.layout.lines
     own = set(g.mentions)
+    scoped = []
     for i, m in enumerate(a.mentions):
         if i in own or m.line < 0 or m.calendar >= 0 or m.first > g.first:
             continue
-        ln = lines[m.line]
         sc = scope_feats(a, groups, gi, m.line)
-        sc.pop("_tag")
+        scoped.append((i, m, sc, sc.pop("_tag")))
+    own_has = "own_has" if any(t in ("same_line", "in_segment") and m.feats.get("cue:deadline") for _, m, _, t in scoped) \
+        else "own_none"
+    for i, m, sc, tag in scoped:
+        ln = lines[m.line]
+        if tag in ("other_segment", "shared"):
+            sc[f"sc:{tag}&{own_has}"] = 1.0
         f = _merge({f"m:{k}": v for k, v in m.feats.items()}, sc, _zone_cross(m.feats, a))
         days = (g.first - m.first).days
         f[_bin("d:days_before", days, (0, 3, 7, 14, 30, 60))] = 1.0
@@ -444,40 +455,21 @@ def deadline_rows(a: Analysis, groups: list[Group], gi: int) -> list[Row]:
         if any(i2 in own for i2, m2 in enumerate(a.mentions) if m2.line == m.line):
             f["d:line_has_event_date"] = 1.0
         rows.append(Row(value, evidence, _origin(a, m.line), f, m.line))
-    # "senest 14 dage før", "no later than a week before": counted back from the event's day
-    for ln in lines:
-        if ln.zone not in ("own", "forward", "quote", "document"):
+    # "senest 14 dage før", "no later than the day before": counted back from the event's day
+    for r in a.relative_deadlines:
+        sc = scope_feats(a, groups, gi, r.line)
+        if sc.pop("_tag") == "other_segment":
             continue
-        for mm in RELATIVE_DEADLINE.finditer(ln.text):
-            if mm.group("one"):
-                n, unit = 1, 7 if mm.group("one").lower() in ("ugen", "a week", "en uge") else 1
-            else:
-                n = int(mm.group("n")) if mm.group("n").isdigit() else NUMBERS.get(mm.group("n").lower(), 0)
-                unit = 7 if mm.group("unit").lower().startswith(("uge", "week")) else 1
-            if n:
-                sc = scope_feats(a, groups, gi, ln.index)
-                sc.pop("_tag")
-                f = _merge(sc, {"d:relative": 1.0})
-                if _near("deadline", ln.text, mm.start(), mm.end(), 40) or has_cue(ln.text, "registration"):
-                    f["d:relative_cued"] = 1.0
-                value = (g.first - timedelta(days=n * unit)).isoformat()
-                times = [t for t in dt.find_times(ln.text[mm.end():mm.end() + 16]) if t.start < 8 and t.end_hour is None]
-                if times:
-                    value = _minute(g.first - timedelta(days=n * unit), times[0].hour, times[0].minute)
-                    f["d:with_time"] = 1.0
-                rows.append(Row(value, mm.group(0), _origin(a, ln.index), f, ln.index))
+        day = g.first - timedelta(days=r.days)
+        value = _minute(day, *r.time) if r.time else day.isoformat()
+        f = _merge({f"m:{k}": v for k, v in r.feats.items()}, sc, {"d:relative": 1.0}, _zone_cross(r.feats, a))
+        f[_bin("d:days_before", r.days, (0, 3, 7, 14, 30, 60))] = 1.0
+        rows.append(Row(value, r.text, _origin(a, r.line), f, r.line))
     none = {"none": 1.0, _bin("none:n", len(rows), (0, 1, 3)): 1.0}
     if any(r.feats.get("m:cue:deadline") for r in rows):
         none["none:cue_somewhere"] = 1.0
     rows.append(Row(None, "", "", none))
     return rows
-
-
-NUMBERS = {"en": 1, "et": 1, "to": 2, "tre": 3, "fire": 4, "fem": 5, "seks": 6, "syv": 7, "otte": 8, "ni": 9, "ti": 10, "fjorten": 14,
-           "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "ten": 10, "fourteen": 14}
-RELATIVE_DEADLINE = re.compile(r"\b(?:(?P<n>\d{1,2}|" + "|".join(NUMBERS) + r")\s+(?P<unit>dage|dags|uger|ugers|days|weeks?)|"
-                               r"(?P<one>dagen|ugen|the day|a week|en uge))\s+(?:før|inden|forud for|before|prior to)\b",
-                               re.IGNORECASE)
 
 
 # ------------------------------------------------------------------ online
