@@ -688,6 +688,8 @@ def _title_form(value: str) -> dict[str, float]:  # cached: read-only, copied by
         f["t_has_link"] = 1.0
     if POSTCODE_TOWN.search(value) or STREET.search(value) and "," in value:
         f["t_has_address"] = 1.0
+        if POSTCODE_TOWN.search(value) and STREET.search(value):
+            f["t_full_address"] = 1.0
     if LEDELSESUGEN.search(value):
         f["t_ledelsesugen"] = 1.0
     if value[:1].islower():
@@ -738,6 +740,8 @@ def title_cands(a: Analysis) -> list[Cand]:
             return
         if KONTAKT_SUBJECT.search(evidence):
             return  # kontakt's own receipt or decision: never an event's title
+        if ln.zone == "greeting" or value.strip(" :").lower() in LABEL_WORDS or GREETING_START.match(value):
+            return  # "Kære alle", "Tid og sted": the mail's form, not a name
         f = line_feats(ln, "")
         f[f"src:{kind}"] = 1.0
         f.update(_title_form(value))

@@ -475,7 +475,7 @@ def deadline_rows(a: Analysis, groups: list[Group], gi: int) -> list[Row]:
 # ------------------------------------------------------------------ online
 
 
-def online_feats(a: Analysis, groups: list[Group], gi: int, place: object) -> dict[str, float]:
+def online_feats(a: Analysis, groups: list[Group], gi: int, place: object, place_line: int | None = None) -> dict[str, float]:
     g = groups[gi]
     lines = a.layout.lines
     if g.seg[0] >= 0:
@@ -490,6 +490,10 @@ def online_feats(a: Analysis, groups: list[Group], gi: int, place: object) -> di
             if pattern.search(seg_text):
                 f[f"o:seg_{name}"] = 1.0
     p = str(place or "")
+    if place_line is not None and place_line >= 0:
+        text = lines[place_line].text
+        if PLATFORM.search(text) or ONLINE_WORD.search(text) or HYBRID.search(text):
+            f["o:place_line_online"] = 1.0
     if place is None:
         f["o:no_place"] = 1.0
     else:
@@ -520,6 +524,7 @@ class Choice:
     origin: str
     prob: float  # the scorer's raw probability
     confidence: float  # calibrated
+    line: int = -1
 
 
 @dataclass
@@ -582,7 +587,7 @@ def decide_events(a: Analysis, model: Model, probs: list[float] | None = None,
             fields[name] = _choice(row, p, model.scorer(name))
         row, p = choose(deadline_rows(a, groups, gi), model.scorer("registration_deadline"))
         fields["registration_deadline"] = _choice(row, p, model.scorer("registration_deadline"))
-        of = online_feats(a, groups, gi, fields["place"].value)
+        of = online_feats(a, groups, gi, fields["place"].value, fields["place"].line)
         po = model.scorer("online").prob(of)
         on = po >= 0.5
         fields["online"] = Choice(on, "", "text", po if on else 1 - po,
@@ -592,4 +597,4 @@ def decide_events(a: Analysis, model: Model, probs: list[float] | None = None,
 
 
 def _choice(row: Row, p: float, scorer) -> Choice:
-    return Choice(row.value, row.evidence, row.origin, p, scorer.calibrated(p))
+    return Choice(row.value, row.evidence, row.origin, p, scorer.calibrated(p), row.line)

@@ -269,7 +269,7 @@ class Fitter:
                 start = gold or choose(srows, model.scorers["start"])[0]
                 collect("end", end_rows(a, groups, gi, start), t, start.value)
                 place, _ = choose(field_rows(a, groups, gi, "place"), model.scorers["place"])
-                rows["online"][0].append(online_feats(a, groups, gi, place.value))
+                rows["online"][0].append(online_feats(a, groups, gi, place.value, place.line))
                 rows["online"][1].append(int(bool(t.get("online"))))
         for name in FIELDS:
             if name not in model.scorers:

@@ -377,6 +377,7 @@ def _mark_zones(layout: Layout, subject: str) -> None:
     lines = [ln for ln in layout.lines if ln.source == 0]
     forward_subject = bool(SUBJECT_FORWARD.match(subject))
     state = OWN  # OWN | SIGNATURE | QUOTE
+    sig_start = 0
     forwarded = False
     quoted = False
     seen_content = False
@@ -437,6 +438,9 @@ def _mark_zones(layout: Layout, subject: str) -> None:
             continue
         if state == OWN and seen_content and (CLOSING.match(s) or SIG_DASHES.match(ln.text)):
             state = SIGNATURE
+            sig_start = i
+        elif state == SIGNATURE and _content_after_signature(lines, i, sig_start):
+            state = OWN  # a cover note signed above the invitation itself: the invitation is the author's text
         if state == SIGNATURE:
             ln.zone = SIGNATURE
             i += 1
@@ -448,6 +452,17 @@ def _mark_zones(layout: Layout, subject: str) -> None:
             seen_content = True
         i += 1
     _mark_disclaimers(lines)
+
+
+def _content_after_signature(lines: list[Line], i: int, sig_start: int) -> bool:
+    """A signature does not hold headings, event labels or long prose after a blank line: past those, it has ended."""
+    ln = lines[i]
+    new_para = i > 0 and lines[i - 1].para != ln.para
+    if ln.heading or ln.large and len(ln.text) < 120:
+        return True
+    if ln.label in ("when", "place", "title", "deadline", "audience") and i - sig_start > 2:
+        return True
+    return new_para and len(ln.text) > 120 and not DISCLAIMER.search(ln.text)
 
 
 def _mark_disclaimers(lines: list[Line]) -> None:
