@@ -132,6 +132,7 @@ WEEKDAY_WORD = re.compile(r"\b(?:" + "|".join(dt.WEEKDAYS) + r")\b", re.IGNORECA
 
 STOPWORDS = set("og i på til for af med om en et den det de der som at er fra ved hos the of and in to a an on at for".split())
 GREETING_START = re.compile(r"^(?:hej|kære|dear|hi|hello|goddag|til)\b", re.IGNORECASE)
+ASKS_READER = re.compile(r"^(?:" + "|".join(re.escape(w) for w in CUES["asks_reader"]) + r")\b", re.IGNORECASE)
 @lru_cache(maxsize=50_000)
 def _dates(text: str) -> tuple[dt.DateHit, ...]:
     return tuple(dt.find_dates(text))
@@ -463,6 +464,8 @@ def _mention_feats(a: Analysis, ln: Line, start: int, end: int, first: date, las
     for cue in ("deadline", "registration", "since", "absence", "past", "cancel", "move", "tentative", "question"):
         if _near(cue, text, start, end, 50):
             f[f"cue:{cue}"] = 1.0
+    if has_cue(text, "for_all"):
+        f["cue:for_all"] = 1.0
     if _near("deadline", text, start, end, 25):
         f["cue:deadline_close"] = 1.0
     sentence = _sentence(text, start, end)
@@ -721,6 +724,8 @@ def _title_form(value: str) -> dict[str, float]:  # cached: read-only, copied by
     f[_bin("t_commas", value.count(","), (0, 1, 2))] = 1.0
     if GREETING_START.match(value):
         f["t_greeting"] = 1.0
+    if ASKS_READER.match(value):
+        f["t_asks_reader"] = 1.0
     return f
 
 
@@ -742,6 +747,16 @@ def title_cands(a: Analysis) -> list[Cand]:
             return  # kontakt's own receipt or decision: never an event's title
         if ln.zone == "greeting" or value.strip(" :").lower() in LABEL_WORDS or GREETING_START.match(value):
             return  # "Kære alle", "Tid og sted": the mail's form, not a name
+        if URL.search(value) or EMAIL.search(value) or BARE_URL.search(value) or LEADING_WHEN.match(value) or \
+                LINKISH.search(value):
+            return  # a link, or a line that starts with its time, is not what an event is called
+        if value.endswith("?") and ASKS_READER.match(value):
+            return  # "Kan I tage den med i programmet?": a request to the reader
+        if VERB_START.match(value):
+            return  # "inviterer Aarhus Universitet til …": the middle of a sentence
+        bare = _without_boilerplate(value)
+        if bare != value and len(bare) >= 4:
+            value = bare  # "Save the date: …", "Invitation: …": words about the mail
         f = line_feats(ln, "")
         f[f"src:{kind}"] = 1.0
         f.update(_title_form(value))
@@ -764,7 +779,8 @@ def title_cands(a: Analysis) -> list[Cand]:
             f["t_is_org"] = 1.0
         if extra:
             f.update(extra)
-        out.append(Cand("title", _sentence_case(value), evidence, ln.index, ln.start + pos, f, origin_of(ln), vn))
+        shown = _sentence_case(value)
+        out.append(Cand("title", shown[:1].upper() + shown[1:], evidence, ln.index, ln.start + pos, f, origin_of(ln), vn))
 
     for ln in lines:
         text = ln.text
@@ -810,44 +826,60 @@ def title_cands(a: Analysis) -> list[Cand]:
         # of a paragraph whose next line is a label, a date or a slot (a block that starts with its name)
         leads = nxt is not None and nxt.para == ln.para and (nxt.label or nxt.slot or nxt.cells or _dates(nxt.text)) \
             and (ln.index == 0 or lines[ln.index - 1].para != ln.para)
-        if short and (ln.heading or ln.bold >= 0.8 or ln.caps or ln.large or ln.alone or ln.item or leads):
+        introduces = text.rstrip().endswith(":")  # "Vores to bidrag til programmet:" introduces what follows
+        if short and not introduces and (ln.heading or ln.bold >= 0.8 or ln.caps or ln.large or ln.alone or ln.item or leads):
             add(text, text, ln, 0, "line" if not leads else "line_leads")
-        if ln.item or len(text) > 40:
-            _title_parts(add, text, ln, 0, "part")
+        if ln.item or 40 < len(text) <= 140 and (ln.alone or ln.heading or ln.bold >= 0.8):
+            _title_parts(add, text, ln, 0, "part")  # a listing line; prose gives its title by verbs and quotes
         for m in QUOTED.finditer(text):
             add(m.group("q"), m.group("q"), ln, m.start("q"), "quoted")
-        for m in re.finditer(r"\b(?:inviterer|invites?|afholder|holder|arrangerer|indbyder)\s+(?:\w+\s+){0,5}?(?:til|to|på)\s+(?:et|en|vores|an?|our|the)?\s*"
-                             r"(?P<t>[^.,;!?\n]{6,120})", text, re.IGNORECASE):
+        for m in VERB_TITLE.finditer(text):
             piece = _cut_at_date(m.group("t"))
             add(piece, piece, ln, m.start("t"), "verb")
     _title_context(out)
     return out
 
 
+VERB_TITLE = re.compile(r"\b(?:inviterer|invites?|afholder|holder|arrangerer|indbyder|hosts?|holds?)\s+"
+                        r"(?:(?:\w+\s+){0,5}?(?:til|to|på)\s+)?(?:(?:et|en|vores|an?|our|the|et åbent|en åben)\s+)?"
+                        r"(?P<t>[^.,;!?\n]{6,120})", re.IGNORECASE)
+
+
 def _title_parts(add, text: str, ln: Line, offset: int, kind: str) -> None:
-    """Pieces of a line that holds more than the title: "Tirsdag d. 27/10 kl. 8-9: Morgenkaffe – "X". Vejle Rådhus"."""
-    cut = 0
-    last_hit = None
-    for h in [*_dates(text), *_times(text)]:
-        if h.start <= cut + 3 or h.start < 40:
-            last_hit = max(last_hit or 0, h.end)
-    if last_hit:
-        rest = text[last_hit:]
-        m = re.match(r"[\s:,–-]*", rest)
-        cut = last_hit + (m.end() if m else 0)
-    pieces = re.split(r"(?<=[a-zæøå0-9)\"»”])\.\s+(?=[A-ZÆØÅ])| [–—-] | \| ", text[cut:])
-    pos = cut
-    for i, piece in enumerate(pieces[:3]):
-        at = text.find(piece, pos)
-        if at < 0:
-            break
-        pos = at + len(piece)
-        if piece.strip() and (i > 0 or cut > 0 or len(pieces) > 1):
-            add(piece, piece, ln, offset + at, kind if i == 0 else kind + "_later")
-            if ":" in piece[:40]:
-                head, _, tail = piece.partition(":")
-                if len(head.split()) <= 3 and tail.strip():
-                    add(tail, tail.strip(), ln, offset + at + len(head) + 1, kind + "_after_colon")
+    """Pieces of a line that holds more than the title — "Dialogcafé – mandag 26. oktober kl. 14-15.30, Aulaen",
+    "Tirsdag d. 27/10 kl. 8-9: Morgenkaffe – "X". Vejle Rådhus": the stretches between its dates, times and
+    separators, each offered with where it stands (before the date, after it, first or later)."""
+    cuts = sorted([(h.start, h.end) for h in (*_dates(text), *_times(text))])
+    cuts += [(m.start(), m.end()) for m in PART_SEPARATOR.finditer(text)]
+    cuts.sort()
+    pos = 0
+    pieces: list[tuple[int, int, bool]] = []  # start, end, a date or time before it
+    when_before = False
+    for s0, e0 in cuts:
+        if s0 > pos:
+            pieces.append((pos, s0, when_before))
+        if (s0, e0) in [(h.start, h.end) for h in (*_dates(text), *_times(text))]:
+            when_before = True
+        pos = max(pos, e0)
+    if pos < len(text):
+        pieces.append((pos, len(text), when_before))
+    pieces = [(a0, b0, w) for a0, b0, w in pieces if re.search(r"[A-Za-zÆØÅæøå]{3}", text[a0:b0])]
+    if len(pieces) < 2 and not cuts:
+        return
+    for k, (a0, b0, w) in enumerate(pieces[:4]):
+        piece = text[a0:b0].strip(" ,:;–-|")
+        if not piece:
+            continue
+        at = text.find(piece, a0)
+        part_kind = kind if k == 0 else kind + "_later"
+        add(piece, piece, ln, offset + at, part_kind, {"t_part_after_when": 1.0} if w else {"t_part_before_when": 1.0})
+        if ":" in piece[:40]:
+            head, _, tail = piece.partition(":")
+            if len(head.split()) <= 3 and tail.strip():
+                add(tail, tail.strip(), ln, offset + at + len(head) + 1, kind + "_after_colon")
+
+
+PART_SEPARATOR = re.compile(r"(?<=[a-zæøå0-9)\"»”])\.\s+(?=[A-ZÆØÅ])| [–—-] | \| |,\s+(?=[A-ZÆØÅ])")
 
 
 def _cut_at_date(text: str) -> str:
@@ -856,8 +888,23 @@ def _cut_at_date(text: str) -> str:
     ends = [h.start for h in hits] + ([m.start()] if m else [])
     end = min(ends) if ends else len(text)
     piece = text[:end]
-    piece = re.sub(r"\s+(?:den|d\.|på|i|kl\.?|fra|om|the|on|at)\s*$", "", piece.strip(), flags=re.I)
+    piece = re.sub(r"\s+(?:den|d\.?|på|i|kl\.?|fra|om|the|on|at)\s*$", "", piece.strip(), flags=re.I)
     return piece
+
+
+def _without_boilerplate(text: str) -> str:
+    """"Save the date: Lederkonference 2026" -> "Lederkonference 2026": words about the mail, not the event."""
+    s = text
+    for phrase in BOILERPLATE:
+        s = re.sub(rf"^\s*{re.escape(phrase)}\s*[:–-]\s*", "", s, flags=re.IGNORECASE)
+        s = re.sub(rf"\s*[:–-]\s*{re.escape(phrase)}\s*$", "", s, flags=re.IGNORECASE)
+    return s.strip()
+
+
+BOILERPLATE = sorted(MAILTEXT["subject_boilerplate"], key=len, reverse=True)
+LINKISH = re.compile(r"^//|://|@|\bwww\.")
+VERB_START = re.compile(r"^(?:" + "|".join(re.escape(w) for w in CUES["organiser_verbs"]) + r")\b", re.IGNORECASE)
+LEADING_WHEN = re.compile(r"^\s*(?:kl\.?|klokken)?\s*\d{1,2}(?:[.:]\d\d)?\s*(?:[-–]\s*\d{1,2}(?:[.:]\d\d)?)?\s*,", re.IGNORECASE)
 
 
 def _subject_core(subject: str) -> str:
@@ -1113,6 +1160,8 @@ def registration_cands(a: Analysis) -> list[Cand]:
                     f[f"cue:{cue}"] = 1.0
             if _near("registration", text, s, e, 25):
                 f["cue:registration_close"] = 1.0
+            if has_cue(text, "for_all"):
+                f["cue:for_all"] = 1.0
             if _near("registration", text, s, e, 0, after=40):
                 f["cue:registration_after"] = 1.0
             prev = a.layout.lines[ln.index - 1] if ln.index > 0 else None
@@ -1177,6 +1226,8 @@ def organizer_cands(a: Analysis) -> list[Cand]:
                 f["cue:organised_by"] = 1.0
             if _near("organiser_verbs", text, at, at + len(value), 0, after=40):
                 f["cue:verb_after"] = 1.0
+            if _near("organiser_verbs", text, at, at + len(value), 16):
+                f["cue:verb_before"] = 1.0  # "Den 27. oktober inviterer Aarhus Universitet til …"
             if ln.label == "organizer":
                 f["label_org"] = 1.0
         words = value.split()
@@ -1267,8 +1318,13 @@ def organizer_cands(a: Analysis) -> list[Cand]:
                     and not POSTCODE_TOWN.search(text) and len(text) < 70 and not CUE_CLOSING.match(text):
                 parts = [p.strip() for p in re.split(r"\s*[,|·]\s*", text) if p.strip()]
                 for p in parts[-2:]:
-                    if re.match(r"[A-ZÆØÅ]", p) and not any(w in p.lower() for w in JOB_WORDS) and len(p.split()) <= 6:
+                    one_name = len(p.split()) == 1 and not p.isupper() and not ORG_WORDS.search(p)  # "Lars", a first name
+                    if re.match(r"[A-ZÆØÅ]", p) and not any(w in p.lower() for w in JOB_WORDS) and len(p.split()) <= 6 \
+                            and not one_name:
                         add(p, p, ln, ln.start + text.find(p), "sig_line")
+    for h in a.layout.headers:  # "Fra: Region Syddanmark <info@…>": the forwarded original's sender, when a body
+        if h.forward and h.sender_name and ORG_WORDS.search(h.sender_name) and not EMAIL.search(h.sender_name):
+            add(h.sender_name, h.sender_name, lines[h.first], lines[h.first].start, "fwd_sender")
     for k, item in enumerate(a.calendar):
         if item.organizer:
             ln = next((x for x in lines if x.zone == f"calendar:{k}"), None)
@@ -1351,8 +1407,8 @@ def audience_cands(a: Analysis) -> list[Cand]:
 
     def add(value: str, evidence: str, ln: Line, pos: int, kind: str) -> None:
         value = value.strip(" ,.;:–-")
-        if len(value) < 3 or len(value) > 200:
-            return
+        if len(value) < 3 or len(value) > 200 or any(q in value for q in "\"«»“”„"):
+            return  # a quotation mark inside: a title's words, not who it is for
         f = line_feats(ln, "")
         f[f"src:{kind}"] = 1.0
         words = value.split()
@@ -1438,7 +1494,8 @@ def mail_features(a: Analysis) -> dict[str, float]:
     own_cues = cue_spans(low)
     f[_bin("own_chars", len(own_text), (0, 80, 300, 1000, 3000))] = 1.0
     for name in ("cancel", "move", "question", "thanks", "offer", "request_material", "rsvp", "private", "tentative", "internal",
-                 "unsubscribe", "newsletter", "marketing", "press", "phishing", "journalist", "absence", "registration", "past"):
+                 "unsubscribe", "newsletter", "marketing", "press", "phishing", "journalist", "absence", "registration", "past",
+                 "not_public"):
         n = len(own_cues.get(name, ()))
         if n:
             f[f"w:{name}"] = 1.0

@@ -89,6 +89,7 @@ def group_events(a: Analysis, probs: list[float], threshold: float) -> list[Grou
                 target.last = m.last
             if target.calendar < 0 and m.calendar >= 0:
                 target.calendar = m.calendar
+    groups = _join_days(a, groups)
     for g in groups:
         best = max(g.mentions, key=lambda j: (probs[j] + (0.2 if lines[a.mentions[j].line].zone in ("own", "forward", "document")
                                                          else 0.0) if a.mentions[j].line >= 0 else probs[j]))
@@ -99,6 +100,37 @@ def group_events(a: Analysis, probs: list[float], threshold: float) -> list[Grou
     groups = groups[:MAX_EVENTS]
     _segments(a, groups)
     return groups
+
+
+REPEAT = None
+
+
+def _join_days(a: Analysis, groups: list[Group]) -> list[Group]:
+    """A conference over two days ("Dag 1: 28. oktober kl. 9-16 / Dag 2: 29. oktober kl. 9-15") is one event: days
+    that follow each other, named in the same paragraph or neighbouring lines, not in rows or items of their own,
+    in a mail that does not say the event is held more than once."""
+    from parsers.candidates import MAILTEXT
+
+    global REPEAT
+    if REPEAT is None:
+        REPEAT = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in MAILTEXT["repeat_cues"]) + r")\b", re.IGNORECASE)
+    lines = a.layout.lines
+    if len(groups) < 2 or any(REPEAT.search(ln.text) for ln in lines if ln.zone in ("own", "forward", "document")):
+        return groups
+    body = lambda g: sorted(a.mentions[j].line for j in g.mentions if a.mentions[j].line >= 0 and  # noqa: E731
+                            lines[a.mentions[j].line].zone in ("own", "forward", "quote", "document"))
+    out: list[Group] = []
+    for g in sorted(groups, key=lambda g: g.first):
+        prev = out[-1] if out else None
+        if prev is not None and g.calendar < 0 and prev.calendar < 0 and (g.first - (prev.last or prev.first)).days == 1:
+            pl, gl = body(prev), body(g)
+            units = {(_unit(lines[x]) or (None,))[0] for x in pl + gl}
+            if pl and gl and units == {None} and (lines[pl[-1]].para == lines[gl[0]].para or 0 < gl[0] - pl[-1] <= 2):
+                prev.mentions += g.mentions
+                prev.last = g.last or g.first
+                continue
+        out.append(g)
+    return out
 
 
 def _unit(ln) -> tuple[str, int] | None:
@@ -113,6 +145,11 @@ def _unit(ln) -> tuple[str, int] | None:
 def _body_line(a: Analysis, g: Group) -> int:
     body = [x for x in g.anchors if a.layout.lines[x].source == 0 and a.layout.lines[x].zone != "subject"]
     return min(body) if body else (min(g.anchors) if g.anchors else 10**9)
+
+
+def _shares_paragraph(a: Analysis, groups: list[Group], g: Group, ln) -> bool:
+    """Another event's date in the same paragraph: each dated line is an event of its own ("Mandag 26.10: …")."""
+    return any(o is not g and any(a.layout.lines[x].para == ln.para and x != ln.index for x in o.anchors) for o in groups)
 
 
 def _heading_like(ln) -> bool:
@@ -130,7 +167,7 @@ def _segments(a: Analysis, groups: list[Group]) -> None:
             continue
         first = body[0]
         ln = lines[first]
-        if ln.cells or ln.item:
+        if ln.cells or ln.item or _shares_paragraph(a, groups, g, ln):
             starts.append(first)
             continue
         s = first
@@ -155,8 +192,11 @@ def _segments(a: Analysis, groups: list[Group]) -> None:
             while end + 1 < len(lines) and lines[end + 1].source == anchor_line.source and \
                     lines[end + 1].zone == anchor_line.zone:
                 end += 1
-        if anchor_line.cells or anchor_line.item:
-            # a row or an item, and what hangs under it up to the next one
+            if len(order) > 1:  # the last of several: as long as the others, what follows is for all of them
+                longest = max(order[k + 1][0] - order[k][0] for k in range(len(order) - 1))
+                end = min(end, s + longest - 1)
+        if anchor_line.cells or anchor_line.item or _shares_paragraph(a, groups, g, anchor_line):
+            # a row, an item or a dated line of a list, and what hangs under it up to the next one
             end2 = s
             while end2 + 1 <= end and not lines[end2 + 1].cells and not lines[end2 + 1].item and \
                     lines[end2 + 1].para == lines[s].para:
@@ -364,12 +404,15 @@ def end_rows(a: Analysis, groups: list[Group], gi: int, start: Row) -> list[Row]
     g = groups[gi]
     lines = a.layout.lines
     day = g.last or g.first
+    # over several days, a time belongs to the day named on its line ("Dag 2: 29. oktober kl. 9-15")
+    line_day = {a.mentions[j].line: (a.mentions[j].last or a.mentions[j].first) for j in g.mentions if a.mentions[j].line >= 0}
     rows: list[Row] = []
     start_min = start.extra[0] if start.extra else None
     if start.extra and start.extra[1] is not None:
         e = start.extra[1]
-        rows.append(Row(_minute(day if g.last is None else g.last, e // 60, e % 60), start.evidence, start.origin,
-                        _merge({"e:range_of_start": 1.0}, {k: v for k, v in start.feats.items() if k.startswith("z:")}), start.line))
+        rows.append(Row(_minute(line_day.get(start.line, day) if g.last else g.first, e // 60, e % 60), start.evidence,
+                        start.origin, _merge({"e:range_of_start": 1.0}, {k: v for k, v in start.feats.items() if k.startswith("z:")}),
+                        start.line))
     if g.calendar >= 0:
         item = a.calendar[g.calendar]
         if isinstance(item.end, datetime):
@@ -405,7 +448,13 @@ def end_rows(a: Analysis, groups: list[Group], gi: int, start: Row) -> list[Row]
                 f["e:same_line_as_start"] = 1.0
             if start_min is not None:
                 f[_bin("e:hours", (value - start_min) / 60, (0.5, 1, 2, 4, 8))] = 1.0
-            rows.append(Row(_minute(day, value // 60, value % 60), ln.text[t.start:t.end], _origin(a, t.line), f, t.line))
+            on = line_day.get(t.line, day)
+            if g.last and t.line in line_day and on == (g.last or g.first):
+                f["e:on_last_day"] = 1.0
+            rows.append(Row(_minute(on, value // 60, value % 60), ln.text[t.start:t.end], _origin(a, t.line), f, t.line))
+    if g.last and any(r.feats.get("e:on_last_day") for r in rows):
+        # over several days the event ends when its last day does: the time given on that day's line
+        rows = [r for r in rows if r.feats.get("e:on_last_day")]
     none = {"none": 1.0, _bin("none:times", len(seg_times), (0, 1, 3)): 1.0}
     if start_min is None:
         none["none:no_start_time"] = 1.0
@@ -563,6 +612,8 @@ def mail_evidence_feats(a: Analysis, probs: list[float], groups: list[Group]) ->
         f["ev:dates_cancelled"] = 1.0  # "vi må desværre aflyse den 30. oktober"
     if kept and all(m.feats.get("in_question") for m in kept):
         f["ev:dates_asked"] = 1.0
+    if kept and all(m.feats.get("cue:tentative") for m in kept):
+        f["ev:dates_tentative"] = 1.0  # "måske torsdag den 29. oktober"
     if a.reply and not own_date and max(quote, default=0.0) >= 0.5:
         f["ev:reply_about_quoted_event"] = 1.0
     return f
@@ -576,14 +627,19 @@ def decide_events(a: Analysis, model: Model, probs: list[float] | None = None,
     out = []
     for gi, g in enumerate(groups):
         fields: dict[str, Choice] = {}
+        # a start (and an end) is right when its day is and its time is: the day's probability times the time's
         srows = start_rows(a, groups, gi)
         start, p = choose(srows, model.scorer("start"))
-        fields["start"] = _choice(start, p, model.scorer("start"))
+        fields["start"] = _choice(start, p * g.score, model.scorer("start"))
         erows = end_rows(a, groups, gi, start)
         end, p = choose(erows, model.scorer("end"))
-        fields["end"] = _choice(end, p, model.scorer("end"))
+        fields["end"] = _choice(end, p * g.score, model.scorer("end"))
         for name in ("title", "place", "registration", "organizer", "audience"):
-            row, p = choose(field_rows(a, groups, gi, name), model.scorer(name))
+            rows = field_rows(a, groups, gi, name)
+            row, p = choose(rows, model.scorer(name))
+            given = _calendar_given(rows, name) if g.calendar >= 0 else None
+            if given is not None:  # an invite's SUMMARY and LOCATION say what it is called and where
+                row, p = given, model.scorer(name).prob_of(rows, given)
             fields[name] = _choice(row, p, model.scorer(name))
         row, p = choose(deadline_rows(a, groups, gi), model.scorer("registration_deadline"))
         fields["registration_deadline"] = _choice(row, p, model.scorer("registration_deadline"))
@@ -594,6 +650,14 @@ def decide_events(a: Analysis, model: Model, probs: list[float] | None = None,
                                   model.scorer("online").calibrated(po if on else 1 - po))
         out.append(Decided(g, fields))
     return groups, out
+
+
+CALENDAR_SOURCE = {"title": "src:cal_summary", "place": "src:cal_location"}
+
+
+def _calendar_given(rows: list[Row], name: str) -> Row | None:
+    src = CALENDAR_SOURCE.get(name)
+    return next((r for r in rows if src and r.feats.get(src) and r.feats.get("sc:same_line")), None) if src else None
 
 
 def _choice(row: Row, p: float, scorer) -> Choice:

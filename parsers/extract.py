@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from core.model import Attachment, Event, MailKind, ParsedMail
 from parsers.attachments import calendar_events, kind_of, read_attachment
 from parsers.classify import machine_kind
-from parsers.candidates import Analysis, CalendarItem, analyse
+from parsers.candidates import ONLINE, PLATFORM, POSTCODE_TOWN, STREET, Analysis, CalendarItem, analyse, has_cue
 from parsers.decide import Choice, Decided, decide_events, mail_evidence_feats
 from parsers.errors import ParseError
 from parsers.mime import MimeMail, RawAttachment, read_mime
@@ -94,11 +94,16 @@ def build(reading: Reading, model: Model) -> ParsedMail:
         kind_feats = {**a.mail_feats, **mail_evidence_feats(a, probs, groups)}
         kinds = model.kind_probs(kind_feats)
         p_event = kinds.get("event", 1.0)
+        said = _set_aside_by_words(a, probs, model.thresholds.get("mention_low", 0.2))
+        if said is not None:
+            p_event = 0.0
         if p_event >= model.thresholds.get("kind_event", 0.5):
             if not decided and probs and max(probs) >= model.thresholds.get("mention_low", 0.2):
                 # an event mail whose date is not sure: its likeliest day is the event's, for a reviewer to check
                 groups, decided = decide_events(a, model, probs, threshold=max(probs))
             kind = MailKind.EVENT if decided else None
+        if kind is None and said is not None:
+            kind = said
         if kind is None:
             kinds.pop("event", None)
             best = max(kinds, key=kinds.get) if kinds else "other"
@@ -125,6 +130,22 @@ def build(reading: Reading, model: Model) -> ParsedMail:
     return parsed
 
 
+def _set_aside_by_words(a: Analysis, probs: list[float], low: float) -> MailKind | None:
+    """What the author says outright: every date of the mail asked about ("Kan vi mødes tirsdag den 13. oktober?")
+    is a question, and a meeting said not to be for the calendar ("skal ikke i kalenderen") is no submission."""
+    own = [ln for ln in a.layout.lines if ln.zone in ("own", "greeting") and ln.source == 0]
+    if any(has_cue(ln.text, "not_public") for ln in own):
+        return MailKind.OTHER
+    dated = [m for m in a.mentions if m.line >= 0 and a.layout.lines[m.line].zone == "own"]
+    if dated and not a.calendar and all(m.feats.get("in_question") for m in dated):
+        return MailKind.QUESTION
+    kept = [m for p, m in zip(probs, dated) if p >= low]
+    asks = any("?" in ln.text for ln in own)
+    if kept and asks and all(m.feats.get("cue:tentative") for m in kept):
+        return MailKind.QUESTION  # "Vi overvejer … måske den 29. oktober. Hvordan kommer vi med?"
+    return None
+
+
 def _event(d: Decided) -> Event:
     f = d.fields
     event = Event()
@@ -146,6 +167,10 @@ def _event(d: Decided) -> Event:
             store.pop("end", None)
         event.end = None
     event.online = bool(f["online"].value)
+    if event.online and event.place and not POSTCODE_TOWN.search(event.place) and not STREET.search(event.place):
+        platform = PLATFORM.search(event.place)  # "Online via Zoom" is published as the platform, "Zoom"
+        if platform:
+            event.place = ONLINE["platforms"][platform.group(1).lower()]
     event.confidence["online"] = round(f["online"].confidence, 3)
     event.origin.setdefault("online", event.origin.get("place", "text"))
     event.missing = [n for n in EXPECTED if getattr(event, n) in (None, "") and not (n == "place" and event.online)]

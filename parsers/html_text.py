@@ -315,7 +315,7 @@ def _all_bold(cell) -> bool:
     text = " ".join(cell.text_content().split())
     if not text:
         return False
-    bold = " ".join(" ".join(b.text_content().split()) for b in cell.iter("b", "strong", "th"))
+    bold = " ".join(" ".join(b.text_content().split()) for b in cell.iter("b", "strong", "th", "h1", "h2", "h3", "h4"))
     return len(bold) >= 0.9 * len(text)
 
 

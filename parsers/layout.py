@@ -226,6 +226,8 @@ def _label_of(text: str) -> tuple[str, str, int] | None:
     if not m or text[m.end() - 1:m.end() + 2].startswith(("//", ":/")) or re.match(r"\s*(?:https?|mailto|www)\b", text, re.I):
         return None
     label = m.group("label").strip().strip("*").strip()
+    if re.search(r"\d", label):
+        return None  # "Mandag 26.10: …", "Kl. 9.00: …": a date or a time, not a label
     name = LABEL_FIELD.get(label.lower())
     if name is None:
         if len(label.split()) > 3 or HEADER_LINE.match(text):
@@ -252,6 +254,7 @@ def _assemble(raws: list[_Raw], source: int, sources: list[str], lines: list[Lin
             pos += 1
             para += 1
         prefix = "> " * raw.quote if source == 0 and raw.quote and raw.cells is None else ""
+        caption = False
         cells: list[Cell] = []
         label = None
         header_row = False
@@ -259,7 +262,12 @@ def _assemble(raws: list[_Raw], source: int, sources: list[str], lines: list[Lin
             filled = [(i, c) for i, c in enumerate(raw.cells) if c]
             known = columns.get(raw.table)
             if len(filled) == 1 and (known is None or len(raw.cells) > 1 and not raw.spanned[filled[0][0]]):
-                text = filled[0][1]  # a cell spanning the table: a caption or a note
+                text = filled[0][1]  # a cell spanning the table: a caption or a note, a paragraph of its own
+                if parts:
+                    parts.append("\n")
+                    pos += 1
+                    para += 1
+                caption = True
             elif len(filled) == 2 and _is_label_cell(filled[0][1]) and not (known and raw.header):
                 name = filled[0][1].strip().rstrip(":").strip()
                 text = f"{name}: {filled[1][1]}"
@@ -290,6 +298,15 @@ def _assemble(raws: list[_Raw], source: int, sources: list[str], lines: list[Lin
                   separator=raw.separator, table=abs(raw.table) if cells or header_row else 0,
                   row=k if cells else -1, header_row=header_row, cells=cells)
         ln.quoted = raw.quote > 0
+        if caption:
+            ln.bold = 1.0 if raw.header else 0.0
+            lines.append(ln)
+            ln.caps = sum(ch.isupper() for ch in text if ch.isalpha()) >= 0.8 * max(1, sum(ch.isalpha() for ch in text))
+            pending_label = None
+            para += 1
+            parts.append("\n")
+            pos += 1
+            continue
         letters = [ch for ch in text if ch.isalpha()]
         ln.caps = len(letters) >= 6 and sum(ch.isupper() for ch in letters) >= 0.8 * len(letters)
         ln.slot = bool(SLOT.match(text)) and not cells

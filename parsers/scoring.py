@@ -43,6 +43,13 @@ class Linear:
         top = logits[best]
         return best, 1.0 / sum(math.exp(z - top) for z in logits)
 
+    def prob_of(self, rows: list, row) -> float:
+        """The probability the scorer gives one of the candidates (rows with .feats), not necessarily its best."""
+        if not self.softmax:
+            return self.prob(row.feats)
+        z = self.logit(row.feats)
+        return 1.0 / sum(math.exp(self.logit(r.feats) - z) for r in rows)
+
     def logit(self, feats: dict[str, float]) -> float:
         w = self.weights
         return self.bias + sum(w.get(k, 0.0) * v for k, v in feats.items())
