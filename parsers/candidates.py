@@ -348,10 +348,13 @@ def line_feats(ln: Line, prefix: str) -> dict[str, float]:
     return f
 
 
+SENTENCE_BREAK = re.compile(r"(?<![0-9])(?<!\bkl)(?<!\bd)(?<!\bca)(?<!\bnr)[.?!]\s+(?=[A-ZÆØÅ\"«])|[?!]\s+| \| ")
+
+
 @lru_cache(maxsize=20_000)
 def _breaks(text: str) -> tuple[int, ...]:
-    """Where sentences (or table cells) end in a line."""
-    return tuple(m.end() for m in re.finditer(r"[.?!] | \| ", text))
+    """Where sentences (or table cells) end in a line: not after "13." of "13. oktober", nor after "kl."."""
+    return tuple(m.end() for m in SENTENCE_BREAK.finditer(text))
 
 
 def _near(cue: str, text: str, start: int, end: int, before: int = 60, after: int = 0) -> bool:
@@ -376,10 +379,9 @@ def _near(cue: str, text: str, start: int, end: int, before: int = 60, after: in
 
 def _sentence(text: str, start: int, end: int) -> str:
     """The sentence around a span."""
-    a = max(text.rfind(". ", 0, start), text.rfind("? ", 0, start), text.rfind("! ", 0, start), text.rfind(" | ", 0, start))
-    ends = [i for i in (text.find(". ", end), text.find("? ", end), text.find("! ", end), text.find(" | ", end)) if i >= 0]
-    b = min(ends) + 1 if ends else len(text)
-    return text[a + 2 if a >= 0 else 0:b]
+    a = max((b for b in _breaks(text) if b <= start), default=0)
+    b = min((b for b in _breaks(text) if b > end), default=len(text))
+    return text[a:b].strip()
 
 
 def para_text(a: Analysis, ln: Line) -> str:
@@ -469,7 +471,7 @@ def _mention_feats(a: Analysis, ln: Line, start: int, end: int, first: date, las
     if _near("deadline", text, start, end, 25):
         f["cue:deadline_close"] = 1.0
     sentence = _sentence(text, start, end)
-    if sentence.rstrip().endswith("?") or "?" in text[end:end + 80].split(". ")[0]:
+    if sentence.rstrip().endswith("?"):
         f["in_question"] = 1.0
     after = text[end:end + 30]
     if re.match(r"\s*,?\s*(?:kl\.?|klokken|fra|from|at)?\s*\d{1,2}(?:[.:]\d\d)?\s*(?:[-–]|til|to|am|pm|a\.m|p\.m)", after, re.I) or \
@@ -754,8 +756,17 @@ def title_cands(a: Analysis) -> list[Cand]:
             return  # "Kan I tage den med i programmet?": a request to the reader
         if VERB_START.match(value):
             return  # "inviterer Aarhus Universitet til …": the middle of a sentence
+        if value.lower() in BOILERPLATE_SET:
+            return  # "Arrangement i Ledelsesugen": nothing but words about the mail
+        rest = value
+        for h in sorted([*_dates(value), *_times(value)], key=lambda h: -h.start):
+            rest = rest[:h.start] + rest[h.end:]
+        if len(re.findall(r"[A-Za-zÆØÅæøå]", WHEN_WORDS.sub("", rest))) < 3:
+            return  # "27-10-2026 kl. 9:00 - 12:00": only when, no name
         bare = _without_boilerplate(value)
-        if bare != value and len(bare) >= 4:
+        if bare != value:
+            if len(bare) < 4:
+                return  # "Arrangement i Ledelsesugen": nothing but words about the mail
             value = bare  # "Save the date: …", "Invitation: …": words about the mail
         f = line_feats(ln, "")
         f[f"src:{kind}"] = 1.0
@@ -829,7 +840,9 @@ def title_cands(a: Analysis) -> list[Cand]:
         introduces = text.rstrip().endswith(":")  # "Vores to bidrag til programmet:" introduces what follows
         if short and not introduces and (ln.heading or ln.bold >= 0.8 or ln.caps or ln.large or ln.alone or ln.item or leads):
             add(text, text, ln, 0, "line" if not leads else "line_leads")
-        if ln.item or 40 < len(text) <= 140 and (ln.alone or ln.heading or ln.bold >= 0.8):
+        prose = text.rstrip().endswith(".") and len(text.split()) > 8
+        dated = len(text) <= 100 and bool(_dates(text) or _times(text))
+        if ln.item or (40 < len(text) <= 140 and (ln.alone or ln.heading or ln.bold >= 0.8) or dated) and not prose:
             _title_parts(add, text, ln, 0, "part")  # a listing line; prose gives its title by verbs and quotes
         for m in QUOTED.finditer(text):
             add(m.group("q"), m.group("q"), ln, m.start("q"), "quoted")
@@ -902,6 +915,9 @@ def _without_boilerplate(text: str) -> str:
 
 
 BOILERPLATE = sorted(MAILTEXT["subject_boilerplate"], key=len, reverse=True)
+BOILERPLATE_SET = {w.lower() for w in BOILERPLATE}
+WHEN_WORDS = re.compile(r"\b(?:kl|klokken|fra|til|den|d|og|" + "|".join(re.escape(w) for w in list(dt.WEEKDAYS) + list(dt.MONTHS))
+                        + r")\b\.?", re.IGNORECASE)
 LINKISH = re.compile(r"^//|://|@|\bwww\.")
 VERB_START = re.compile(r"^(?:" + "|".join(re.escape(w) for w in CUES["organiser_verbs"]) + r")\b", re.IGNORECASE)
 LEADING_WHEN = re.compile(r"^\s*(?:kl\.?|klokken)?\s*\d{1,2}(?:[.:]\d\d)?\s*(?:[-–]\s*\d{1,2}(?:[.:]\d\d)?)?\s*,", re.IGNORECASE)
@@ -1054,6 +1070,12 @@ def place_cands(a: Analysis) -> list[Cand]:
         if ln.cells:
             continue
         _place_prose(add, ln)
+        whens = [*_dates(text), *_times(text)]
+        if whens and (ln.item or ln.alone or ln.label):
+            tail = text[max(h.end for h in whens):].strip(" ,.;:–-|")
+            tail = re.split(r"\s+[–—-]\s+|\.\s+", tail)[0]
+            if tail and re.match(r"[A-ZÆØÅ]", tail) and len(tail.split()) <= 10 and not EMAIL.search(tail):
+                add(tail, tail, ln, text.find(tail), "after_when")  # "… kl. 14-15.30, Aula 12"
         has_address = POSTCODE_TOWN.search(text) or STREET.search(text) and not _dates(text) and len(text) < 90
         if has_address and not ln.label:
             add(text, text, ln, 0, "address_line")

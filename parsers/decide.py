@@ -287,6 +287,9 @@ def field_rows(a: Analysis, groups: list[Group], gi: int, name: str) -> list[Row
             labelled += 1
         scoped.append((c, sc, tag))
     own = "own_has" if in_seg else "own_none"
+    if name == "title" and len(groups) > 1 and in_seg:
+        # several events: the subject names the mail, not one of them, when the event's own section has a name
+        scoped = [(c, sc, tag) for c, sc, tag in scoped if not c.feats.get("z:subject")]
     g = groups[gi]
     above = sorted((c.line for c, sc, tag in scoped if 0 <= c.line <= g.anchor and tag in ("in_segment", "same_line")),
                    reverse=True)

@@ -134,8 +134,16 @@ def _set_aside_by_words(a: Analysis, probs: list[float], low: float) -> MailKind
     """What the author says outright: every date of the mail asked about ("Kan vi mødes tirsdag den 13. oktober?")
     is a question, and a meeting said not to be for the calendar ("skal ikke i kalenderen") is no submission."""
     own = [ln for ln in a.layout.lines if ln.zone in ("own", "greeting") and ln.source == 0]
+    if a.calendar_method in ("REPLY", "COUNTER", "DECLINECOUNTER"):
+        return MailKind.OTHER  # an invitee's answer to a meeting (RFC 5546), written by the calendar program
     if any(has_cue(ln.text, "not_public") for ln in own):
         return MailKind.OTHER
+    threaded = bool(a.headers.get("in-reply-to") or a.headers.get("references")) or a.reply
+    own_text = "\n".join(ln.text for ln in own)
+    own_dates = [m for p, m in zip(probs, a.mentions) if p >= low and m.line >= 0 and a.layout.lines[m.line].zone == "own"]
+    if threaded and has_cue(own_text, "cancel") and not has_cue(own_text, "move") and \
+            all(m.feats.get("cue:cancel") for m in own_dates):
+        return MailKind.CANCELLATION  # "Vi må desværre aflyse …", and no new date: the earlier event is called off
     dated = [m for m in a.mentions if m.line >= 0 and a.layout.lines[m.line].zone == "own"]
     if dated and not a.calendar and all(m.feats.get("in_question") for m in dated):
         return MailKind.QUESTION

@@ -220,6 +220,11 @@ class Fitter:
         lr.fit(M, y)
         names = vec.get_feature_names_out()
         out = {}
+        if len(lr.classes_) == 2:  # scikit-learn fits one logit for two classes: the first class scores zero
+            out[str(lr.classes_[0])] = Linear(0.0, {})
+            out[str(lr.classes_[1])] = Linear(float(lr.intercept_[0]),
+                                              {str(n): float(w) for n, w in zip(names, lr.coef_[0]) if abs(w) > 1e-6})
+            return out
         for k, cls in enumerate(lr.classes_):
             out[str(cls)] = Linear(float(lr.intercept_[k]), {str(n): float(w) for n, w in zip(names, lr.coef_[k]) if abs(w) > 1e-6})
         return out
