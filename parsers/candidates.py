@@ -115,11 +115,9 @@ _NOT_AFTER_MONTH = "".join(f"(?<!{re.escape(w)} )(?<!{re.escape(w)}\\. )" for w 
 POSTCODE_TOWN = re.compile(r"\b(?=\d{4}\s)" + _NOT_AFTER_MONTH + r"\d{4}\s+(?!Kl\b|kl\b)[A-ZÆØÅ][\wæøåÆØÅ.-]+(?:\s+[A-ZÆØÅ][\wæøå.-]*)?")
 STREET = re.compile(r"\b[A-ZÆØÅ][\wæøåÆØÅ.-]+(?:\s+[\wæøåÆØÅ.-]+){0,3}\s+(?!(?:19|20)\d\d\b)\d{1,4}[A-Za-z]?\b(?![.:/]\d)")
 PHONE = re.compile(r"(?:\+45\s?)?\b\d{2}\s?\d{2}\s?\d{2}\s?\d{2}\b")
-PLATFORM = re.compile(r"\b(" + "|".join(re.escape(k) for k in sorted(ONLINE["platforms"], key=len, reverse=True)) + r")\b",
-                      re.IGNORECASE)
-ONLINE_WORD = re.compile(r"\b(" + "|".join(re.escape(k) for k in sorted(ONLINE["online_words"], key=len, reverse=True)) + r")\b",
-                         re.IGNORECASE)
-HYBRID = re.compile("|".join(re.escape(k) for k in sorted(ONLINE["hybrid_words"], key=len, reverse=True)), re.IGNORECASE)
+PLATFORM = re.compile(r"\b(" + _trie(sorted(k.lower() for k in ONLINE["platforms"])) + r")\b", re.IGNORECASE)
+ONLINE_WORD = re.compile(r"\b(" + _trie(sorted(k.lower() for k in ONLINE["online_words"])) + r")\b", re.IGNORECASE)
+HYBRID = re.compile(_trie(sorted({k.lower() for k in ONLINE["hybrid_words"]})), re.IGNORECASE)
 VENUE = _cue(CUES["venue_words"])
 QUOTED = re.compile(r"[«\"“”„](?P<q>[^«»\"“”„\n]{4,140})[»\"”“]")
 SUBJECT_PREFIX = re.compile(r"^\s*(?:(?:" + "|".join(MAILTEXT["subject_prefixes"]) + r")\s*:\s*)+", re.IGNORECASE)
@@ -907,15 +905,15 @@ def _cut_at_date(text: str) -> str:
 
 def _without_boilerplate(text: str) -> str:
     """"Save the date: Lederkonference 2026" -> "Lederkonference 2026": words about the mail, not the event."""
-    s = text
-    for phrase in BOILERPLATE:
-        s = re.sub(rf"^\s*{re.escape(phrase)}\s*[:–-]\s*", "", s, flags=re.IGNORECASE)
-        s = re.sub(rf"\s*[:–-]\s*{re.escape(phrase)}\s*$", "", s, flags=re.IGNORECASE)
-    return s.strip()
+    s = BOILERPLATE_HEAD.sub("", text)
+    return BOILERPLATE_TAIL.sub("", s).strip()
 
 
 BOILERPLATE = sorted(MAILTEXT["subject_boilerplate"], key=len, reverse=True)
 BOILERPLATE_SET = {w.lower() for w in BOILERPLATE}
+_BOILER = "|".join(re.escape(w) for w in BOILERPLATE)
+BOILERPLATE_HEAD = re.compile(rf"^\s*(?:(?:{_BOILER})\s*[:–-]\s*)+", re.IGNORECASE)
+BOILERPLATE_TAIL = re.compile(rf"(?:\s*[:–-]\s*(?:{_BOILER}))+\s*$", re.IGNORECASE)
 WHEN_WORDS = re.compile(r"\b(?:kl|klokken|fra|til|den|d|og|" + "|".join(re.escape(w) for w in list(dt.WEEKDAYS) + list(dt.MONTHS))
                         + r")\b\.?", re.IGNORECASE)
 LINKISH = re.compile(r"^//|://|@|\bwww\.")
@@ -925,10 +923,7 @@ LEADING_WHEN = re.compile(r"^\s*(?:kl\.?|klokken)?\s*\d{1,2}(?:[.:]\d\d)?\s*(?:[
 
 def _subject_core(subject: str) -> str:
     """The subject without boilerplate and a trailing date: "Invitation: Lederdag 27. oktober" -> "Lederdag"."""
-    s = subject
-    for phrase in sorted(MAILTEXT["subject_boilerplate"], key=len, reverse=True):
-        s = re.sub(rf"^\s*{re.escape(phrase)}\s*[:–-]\s*", "", s, flags=re.IGNORECASE)
-        s = re.sub(rf"\s*[:–-]\s*{re.escape(phrase)}\s*$", "", s, flags=re.IGNORECASE)
+    s = _without_boilerplate(subject)
     for lead in sorted(MAILTEXT["subject_lead_ins"], key=len, reverse=True):
         if s.lower().startswith(lead + " ") and len(s) > len(lead) + 3:
             s = s[len(lead):].strip()
