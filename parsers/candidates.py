@@ -1512,7 +1512,7 @@ def mail_features(a: Analysis) -> dict[str, float]:
     f[_bin("own_chars", len(own_text), (0, 80, 300, 1000, 3000))] = 1.0
     for name in ("cancel", "move", "question", "thanks", "offer", "request_material", "rsvp", "private", "tentative", "internal",
                  "unsubscribe", "newsletter", "marketing", "press", "phishing", "journalist", "absence", "registration", "past",
-                 "not_public"):
+                 "not_public", "visit_request", "inquiry"):
         n = len(own_cues.get(name, ()))
         if n:
             f[f"w:{name}"] = 1.0

@@ -605,7 +605,7 @@ def mail_evidence_feats(a: Analysis, probs: list[float], groups: list[Group]) ->
     mf = a.mail_feats
     # what the mail's words say, crossed with whether it gives an event of its own
     for cue in ("cancel", "move", "question", "thanks", "rsvp", "private", "tentative", "internal", "marketing", "press",
-                "request_material", "unsubscribe", "offer", "registration"):
+                "request_material", "unsubscribe", "offer", "registration", "visit_request", "inquiry", "journalist"):
         if mf.get(f"w:{cue}") or mf.get(f"sw:{cue}"):
             f[f"ev:{cue}&{'own_date' if own_date else 'no_own_date'}"] = 1.0
     if mf.get("s:calendar_response_subject") or mf.get("cal_method:reply"):
@@ -622,10 +622,45 @@ def mail_evidence_feats(a: Analysis, probs: list[float], groups: list[Group]) ->
     return f
 
 
+def corrected(a: Analysis, probs: list[float]) -> list[float]:
+    """A reply that moves its event ("vi har måttet flytte salonen til torsdag den 30. oktober") gives the event's day
+    in its own words: that date is the event's, the quoted original's dates are what it was. As FORMAT.md reads a
+    correction: the event as it now stands."""
+    lines = a.layout.lines
+    if not a.reply:
+        return probs
+    moved = [i for i, m in enumerate(a.mentions) if m.line >= 0 and lines[m.line].zone == "own" and m.feats.get("cue:move")
+             and not m.feats.get("cue:deadline")]
+    if not moved:
+        return probs
+    out = list(probs)
+    for i, m in enumerate(a.mentions):
+        if i in moved:
+            out[i] = max(out[i], 0.9)
+        elif m.line >= 0 and (lines[m.line].zone in ("quote", "fwd_header", "attribution") or m.feats.get("cue:cancel")):
+            out[i] = 0.0  # the quoted original's day, or the day the reply calls off ("aflyse den 27.", then "flytter til …")
+    return out
+
+
+def years_away(a: Analysis, probs: list[float]) -> list[float]:
+    """A date more than thirteen months from when the mail was sent ("Office 1.2.31") is not the day of the event
+    it announces."""
+    if a.sent is None:
+        return probs
+    sent = a.sent.date()
+    return [0.0 if abs((m.first - sent).days) > 400 else p for p, m in zip(probs, a.mentions)]
+
+
+def event_probs(a: Analysis, model: Model) -> list[float]:
+    """Each date's probability of being an event's day, as the scorer and the mail's plain words say."""
+    probs = [model.scorer("mention").prob(m.feats) for m in a.mentions]
+    return corrected(a, years_away(a, probs))
+
+
 def decide_events(a: Analysis, model: Model, probs: list[float] | None = None,
                   threshold: float | None = None) -> tuple[list[Group], list[Decided]]:
     if probs is None:
-        probs = [model.scorer("mention").prob(m.feats) for m in a.mentions]
+        probs = event_probs(a, model)
     groups = group_events(a, probs, model.thresholds.get("mention", 0.5) if threshold is None else threshold)
     out = []
     for gi, g in enumerate(groups):

@@ -16,7 +16,7 @@ from core.model import Attachment, Event, MailKind, ParsedMail
 from parsers.attachments import calendar_events, kind_of, read_attachment
 from parsers.classify import machine_kind
 from parsers.candidates import ONLINE, PLATFORM, POSTCODE_TOWN, STREET, Analysis, CalendarItem, analyse, has_cue
-from parsers.decide import Choice, Decided, decide_events, mail_evidence_feats
+from parsers.decide import Choice, Decided, decide_events, event_probs, mail_evidence_feats
 from parsers.errors import ParseError
 from parsers.mime import MimeMail, RawAttachment, read_mime
 from parsers.scoring import Model, load_model
@@ -86,7 +86,7 @@ def _kind(att: Attachment) -> str | None:
 def build(reading: Reading, model: Model) -> ParsedMail:
     a = reading.analysis
     mime = reading.mime
-    probs = [model.scorer("mention").prob(m.feats) for m in a.mentions]
+    probs = event_probs(a, model)
     kind = machine_kind(a.headers, mime.subject, mime.sender)
     decided: list[Decided] = []
     if kind is None:

@@ -27,7 +27,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from types import ModuleType
 
-from parsers.decide import (Group, Row, choose, deadline_rows, end_rows, field_rows, group_events, mail_evidence_feats,
+from parsers.decide import (Group, Row, choose, corrected, deadline_rows, years_away, end_rows, field_rows, group_events, mail_evidence_feats,
                             online_feats, start_rows)
 from parsers.classify import machine_kind
 from parsers.extract import Reading, build, read
@@ -246,7 +246,7 @@ class Fitter:
         worked = []
         for case in cases:
             a = case.reading.analysis
-            probs = [mention.prob(m.feats) for m in a.mentions]
+            probs = corrected(a, years_away(a, [mention.prob(m.feats) for m in a.mentions]))
             groups = group_events(a, probs, self.mention_threshold)
             worked.append((case, a, probs, groups, match_groups(case, groups)))
         rows: dict[str, tuple[list, list]] = {name: ([], []) for name in FIELDS}
@@ -279,9 +279,16 @@ class Fitter:
         for name in FIELDS:
             if name not in model.scorers:
                 model.scorers[name] = self._lr(*rows[name]) if name == "online" else self._softmax(sets[name])
-        # the kind of mail: one multinomial model over the kinds people's mail has ("event" among them)
+        # the kind of mail: one multinomial model over the kinds people's mail has ("event" among them). Its inputs
+        # include what the date model says about the mail, taken from a date model fitted without the mail's author
+        # group: the in-sample date model is surer of its training mails than of new mail, and the kind model would
+        # learn to trust it too much
+        held = self._held_out_mentions(cases)
         X, y = [], []
         for case, a, probs, groups, truths in worked:
+            if id(case) in held:
+                probs = corrected(a, years_away(a, held[id(case)]))
+                groups = group_events(a, probs, self.mention_threshold)
             mime = case.reading.mime
             if machine_kind(a.headers, mime.subject, mime.sender) is not None:
                 continue  # the headers decide these; the model learns the mail people write
@@ -292,6 +299,25 @@ class Fitter:
             y.append(kind)
         model.kinds = self._multinomial(X, y)
         return model
+
+    def _held_out_mentions(self, cases: list[Case]) -> dict[int, list[float]]:
+        """Each case's date probabilities from a date model fitted on the other author groups (empty with one group)."""
+        groups = sorted({c.group for c in cases})
+        out: dict[int, list[float]] = {}
+        if len(groups) < 2:
+            return out
+        for g in groups:
+            X, y = [], []
+            for case in cases:
+                if case.group != g:
+                    for m, lab in zip(case.reading.analysis.mentions, mention_labels(case)):
+                        X.append(m.feats)
+                        y.append(lab)
+            scorer = self._lr(X, y, C=self.C_mention)
+            for case in cases:
+                if case.group == g:
+                    out[id(case)] = [scorer.prob(m.feats) for m in case.reading.analysis.mentions]
+        return out
 
     def held_out(self, cases: list[Case]) -> list[tuple[str, float, int]]:
         """(field, raw probability, right) for every field given, each mail read by a model fitted without its group."""
