@@ -754,6 +754,8 @@ def title_cands(a: Analysis) -> list[Cand]:
             return  # "Kan I tage den med i programmet?": a request to the reader
         if VERB_START.match(value):
             return  # "inviterer Aarhus Universitet til …": the middle of a sentence
+        if value.endswith(".") and len(value.split()) >= 5 or value.startswith("(") or ln.slot:
+            return  # a sentence, a parenthesis or a programme's slot: not what the event is called
         if value.lower() in BOILERPLATE_SET:
             return  # "Arrangement i Ledelsesugen": nothing but words about the mail
         rest = value
@@ -914,8 +916,8 @@ BOILERPLATE_SET = {w.lower() for w in BOILERPLATE}
 _BOILER = "|".join(re.escape(w) for w in BOILERPLATE)
 BOILERPLATE_HEAD = re.compile(rf"^\s*(?:(?:{_BOILER})\s*[:–-]\s*)+", re.IGNORECASE)
 BOILERPLATE_TAIL = re.compile(rf"(?:\s*[:–-]\s*(?:{_BOILER}))+\s*$", re.IGNORECASE)
-WHEN_WORDS = re.compile(r"\b(?:kl|klokken|fra|til|den|d|og|" + "|".join(re.escape(w) for w in list(dt.WEEKDAYS) + list(dt.MONTHS))
-                        + r")\b\.?", re.IGNORECASE)
+WHEN_WORDS = re.compile(r"\b(?:kl|klokken|fra|til|den|d|og|" + "|".join(re.escape(w) for w in list(dt.WEEKDAYS) + list(dt.MONTHS)
+                                                                        + dt._CAL["day_parts"]) + r")\b\.?", re.IGNORECASE)
 LINKISH = re.compile(r"^//|://|@|\bwww\.")
 VERB_START = re.compile(r"^(?:" + "|".join(re.escape(w) for w in CUES["organiser_verbs"]) + r")\b", re.IGNORECASE)
 LEADING_WHEN = re.compile(r"^\s*(?:kl\.?|klokken)?\s*\d{1,2}(?:[.:]\d\d)?\s*(?:[-–]\s*\d{1,2}(?:[.:]\d\d)?)?\s*,", re.IGNORECASE)

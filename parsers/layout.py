@@ -395,6 +395,7 @@ def _mark_zones(layout: Layout, subject: str) -> None:
     forward_subject = bool(SUBJECT_FORWARD.match(subject))
     state = OWN  # OWN | SIGNATURE | QUOTE
     sig_start = 0
+    quote_signature = False
     forwarded = False
     quoted = False
     seen_content = False
@@ -404,6 +405,9 @@ def _mark_zones(layout: Layout, subject: str) -> None:
         s = ln.text.strip()
         if ln.quoted:  # "> " lines and <blockquote>: a reply's quote (or the forward it quotes)
             ln.zone = ATTRIBUTION_Z if any(p.match(s) for p in ATTRIBUTION) and len(s) < 300 else QUOTE
+            quote_signature = _quote_signature(lines, i, quote_signature)
+            if quote_signature and ln.zone == QUOTE:
+                ln.zone = SIGNATURE
             if _header_block(lines, i):
                 end = _header_block(lines, i) or i + 1
                 layout.headers.append(_header_info(lines, i, end, False))
@@ -447,6 +451,9 @@ def _mark_zones(layout: Layout, subject: str) -> None:
         ln.quoted = ln.quoted or quoted
         if state == QUOTE:
             ln.zone = ATTRIBUTION_Z if any(p.match(s) for p in ATTRIBUTION) and len(s) < 300 else QUOTE
+            quote_signature = _quote_signature(lines, i, quote_signature)
+            if quote_signature and ln.zone == QUOTE:
+                ln.zone = SIGNATURE  # the quoted mail's own signature (quoted: True)
             i += 1
             continue
         if MOBILE.search(s) and len(s) < 60:
@@ -469,6 +476,16 @@ def _mark_zones(layout: Layout, subject: str) -> None:
             seen_content = True
         i += 1
     _mark_disclaimers(lines)
+
+
+def _quote_signature(lines: list[Line], i: int, inside: bool) -> bool:
+    """Inside a quoted original: from its closing ("Venlig hilsen") to the next header block or attribution."""
+    s = lines[i].text.strip()
+    if _header_block(lines, i) or any(p.match(s) for p in ATTRIBUTION):
+        return False
+    if CLOSING.match(s):
+        return True
+    return inside and not _content_after_signature(lines, i, i - 3)
 
 
 def _content_after_signature(lines: list[Line], i: int, sig_start: int) -> bool:
