@@ -994,6 +994,9 @@ def _place_form(value: str) -> dict[str, float]:  # cached: read-only, copied by
     return f
 
 
+TBA_START = re.compile(r"^(?:" + "|".join(re.escape(w) for w in CUES["to_be_announced"]) + r")\b", re.IGNORECASE)
+
+
 def _clean_place(value: str) -> str:
     value = re.sub(r"\s*<[^>]+>", "", value)
     value = re.sub(r"\s*\((?:link|linket|zoom-link|teams-link|kort|map|se kort)[^)]*\)", "", value, flags=re.I)
@@ -1009,6 +1012,8 @@ def place_cands(a: Analysis) -> list[Cand]:
         value = _clean_place(value)
         if not value or len(value) > 180 or not re.search(r"[A-Za-zÆØÅæøå]{2}", value):
             return
+        if TBA_START.match(value):
+            return  # "Sted: Følger – vi er ved at finde et lokale": no place yet
         f = line_feats(ln, "")
         f[f"src:{kind}"] = 1.0
         f.update(_place_form(value))
@@ -1338,8 +1343,9 @@ def organizer_cands(a: Analysis) -> list[Cand]:
                 parts = [p.strip() for p in re.split(r"\s*[,|·]\s*", text) if p.strip()]
                 for p in parts[-2:]:
                     one_name = len(p.split()) == 1 and not p.isupper() and not ORG_WORDS.search(p)  # "Lars", a first name
+                    person = PERSON_NAME.fullmatch(p) is not None and not ORG_WORDS.search(p) and not VENUE.search(p)
                     if re.match(r"[A-ZÆØÅ]", p) and not any(w in p.lower() for w in JOB_WORDS) and len(p.split()) <= 6 \
-                            and not one_name:
+                            and not one_name and not person:
                         add(p, p, ln, ln.start + text.find(p), "sig_line")
     for h in a.layout.headers:  # "Fra: Region Syddanmark <info@…>": the forwarded original's sender, when a body
         if h.forward and h.sender_name and ORG_WORDS.search(h.sender_name) and not EMAIL.search(h.sender_name):
@@ -1358,6 +1364,7 @@ def organizer_cands(a: Analysis) -> list[Cand]:
     return out
 
 
+PERSON_NAME = re.compile(r"[A-ZÆØÅ][a-zæøåé]+(?:-[A-ZÆØÅ][a-zæøå]+)?(?:\s+[A-ZÆØÅ]\.)?(?:\s+[A-ZÆØÅ][a-zæøåé]+(?:-[A-ZÆØÅ][a-zæøå]+)?){1,3}")
 PRONOUN = re.compile(r"^(?:Vi|Jeg|Der|Det|Hermed|Her|We|I|De|Den|Du|Hej|Kære|Dear|Hi|Tak|Thank|Som|Hvis|Når|Nu|Så|Også|Og|Men)\b")
 ORG_HEAD = _cue(ORGS["org_heads"], stems=False)
 CUE_CLOSING = re.compile(r"^\s*(?:" + "|".join(re.escape(w) for w in MAILTEXT["closings"]) + r")\b", re.IGNORECASE)
