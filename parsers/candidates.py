@@ -270,10 +270,13 @@ def analyse(subject: str, html: str | None, plain: str, documents: list[str], ca
         "organizer": organizer_cands(a),
         "audience": audience_cands(a),
     }
+    ctx = "reply" if a.reply else ("forward" if a.forward else "plain")
     for cands in a.cands.values():
         for c in cands:
             c.srcs = tuple(k for k in c.feats if k.startswith("src:"))
             c.labelled = any(k.startswith(("label:", "src:label", "src:cell")) for k in c.feats)
+            # its zone crossed with what the mail is: in a reply that corrects, its own words win over the quote
+            c.feats.update({f"{k}&{ctx}": 1.0 for k in [k for k in c.feats if k.startswith("z:")]})
     a.mail_feats = mail_features(a)
     body = "\n".join(ln.text for ln in a.layout.lines if ln.zone in ("own", "forward", "quote", "document", "subject")
                      or ln.zone.startswith("calendar"))

@@ -41,7 +41,9 @@ class Group:
 
 @dataclass
 class Row:
-    """One candidate for one field of one event: what it would give, and its features."""
+    """One candidate for one field of one event: what it would give, and its features — those of where it stands
+    for this event (`feats`) and, apart, the candidate's own (`base`, the same dict for every event, so that its
+    part of the score is computed once per mail)."""
 
     value: object
     evidence: str
@@ -49,6 +51,14 @@ class Row:
     feats: dict[str, float]
     line: int = -1
     extra: object = None  # times: (start, end) minutes
+    base: dict[str, float] | None = None
+
+    @property
+    def all_feats(self) -> dict[str, float]:
+        return {**self.base, **self.feats} if self.base else self.feats
+
+    def get(self, name: str) -> float:
+        return self.feats.get(name) or (self.base.get(name, 0.0) if self.base else 0.0)
 
 
 # ------------------------------------------------------------------ event days
@@ -302,13 +312,13 @@ def field_rows(a: Analysis, groups: list[Group], gi: int, name: str) -> list[Row
             sc[f"{k}&sc:{tag}"] = 1.0
         if c.line in nearest:
             sc[_bin("sc:rank_above", nearest[c.line], (0, 1, 2))] = 1.0
-        feats = _merge(c.feats, sc, _zone_cross(c.feats, a))
+        feats = sc
         if name == "place" and a.online_words.get("hybrid"):
             # a hybrid event's place is its venue, not its platform
             for k in ("p_platform", "p_online_word", "p_postcode", "p_street", "p_venue"):
                 if k in c.feats:
                     feats[f"hybrid&{k}"] = 1.0
-        rows.append(Row(c.value, c.evidence, c.origin, feats, c.line))
+        rows.append(Row(c.value, c.evidence, c.origin, feats, c.line, base=c.feats))
     none = {"none": 1.0, _bin("none:n", len(cands), (0, 1, 3, 8, 20)): 1.0, _bin("none:seg", in_seg, (0, 1, 3)): 1.0,
             _bin("none:labelled", labelled, (0, 1)): 1.0}
     if a.reply:
@@ -455,9 +465,9 @@ def end_rows(a: Analysis, groups: list[Group], gi: int, start: Row) -> list[Row]
             if g.last and t.line in line_day and on == (g.last or g.first):
                 f["e:on_last_day"] = 1.0
             rows.append(Row(_minute(on, value // 60, value % 60), ln.text[t.start:t.end], _origin(a, t.line), f, t.line))
-    if g.last and any(r.feats.get("e:on_last_day") for r in rows):
+    if g.last and any(r.get("e:on_last_day") for r in rows):
         # over several days the event ends when its last day does: the time given on that day's line
-        rows = [r for r in rows if r.feats.get("e:on_last_day")]
+        rows = [r for r in rows if r.get("e:on_last_day")]
     none = {"none": 1.0, _bin("none:times", len(seg_times), (0, 1, 3)): 1.0}
     if start_min is None:
         none["none:no_start_time"] = 1.0
@@ -585,8 +595,9 @@ class Decided:
     fields: dict[str, Choice]
 
 
-def choose(rows: list[Row], scorer) -> tuple[Row, float]:
-    best, p = scorer.choose([r.feats for r in rows])
+def choose(rows: list[Row], scorer, cache: dict[int, float] | None = None) -> tuple[Row, float]:
+    """The scorer's best row and its probability. `cache`: the candidates' own scores, one dict per mail and scorer."""
+    best, p = scorer.choose_rows(rows, {} if cache is None else cache)
     return rows[best], p
 
 
@@ -662,6 +673,7 @@ def decide_events(a: Analysis, model: Model, probs: list[float] | None = None,
     if probs is None:
         probs = event_probs(a, model)
     groups = group_events(a, probs, model.thresholds.get("mention", 0.5) if threshold is None else threshold)
+    caches: dict[str, dict[int, float]] = {}  # per scorer, for this mail only: ids of its own candidates' dicts
     out = []
     for gi, g in enumerate(groups):
         fields: dict[str, Choice] = {}
@@ -674,10 +686,11 @@ def decide_events(a: Analysis, model: Model, probs: list[float] | None = None,
         fields["end"] = _choice(end, p * g.score, model.scorer("end"))
         for name in ("title", "place", "registration", "organizer", "audience"):
             rows = field_rows(a, groups, gi, name)
-            row, p = choose(rows, model.scorer(name))
+            cache = caches.setdefault(name, {})
+            row, p = choose(rows, model.scorer(name), cache)
             given = _calendar_given(rows, name) if g.calendar >= 0 else None
             if given is not None:  # an invite's SUMMARY and LOCATION say what it is called and where
-                row, p = given, model.scorer(name).prob_of(rows, given)
+                row, p = given, model.scorer(name).prob_of(rows, given, cache)
             fields[name] = _choice(row, p, model.scorer(name))
         row, p = choose(deadline_rows(a, groups, gi), model.scorer("registration_deadline"))
         fields["registration_deadline"] = _choice(row, p, model.scorer("registration_deadline"))
@@ -695,7 +708,7 @@ CALENDAR_SOURCE = {"title": "src:cal_summary", "place": "src:cal_location"}
 
 def _calendar_given(rows: list[Row], name: str) -> Row | None:
     src = CALENDAR_SOURCE.get(name)
-    return next((r for r in rows if src and r.feats.get(src) and r.feats.get("sc:same_line")), None) if src else None
+    return next((r for r in rows if src and r.get(src) and r.get("sc:same_line")), None) if src else None
 
 
 def _choice(row: Row, p: float, scorer) -> Choice:

@@ -253,7 +253,7 @@ class Fitter:
         sets: dict[str, list[tuple[list, list]]] = {name: [] for name in FIELDS}
 
         def collect(name: str, rs: list[Row], truth: dict, start: str | None = None) -> None:
-            sets[name].append(([r.feats for r in rs], [_right(self.judge, name, truth, r.value, start) for r in rs]))
+            sets[name].append(([r.all_feats for r in rs], [_right(self.judge, name, truth, r.value, start) for r in rs]))
 
         for case, a, probs, groups, truths in worked:
             for gi, t in enumerate(truths):

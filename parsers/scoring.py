@@ -43,12 +43,33 @@ class Linear:
         top = logits[best]
         return best, 1.0 / sum(math.exp(z - top) for z in logits)
 
-    def prob_of(self, rows: list, row) -> float:
-        """The probability the scorer gives one of the candidates (rows with .feats), not necessarily its best."""
+    def row_logit(self, row, cache: dict[int, float]) -> float:
+        """A row's score: its candidate's own features scored once per mail (`cache`), where it stands per event."""
+        w = self.weights
+        z = self.bias + sum(w.get(k, 0.0) * v for k, v in row.feats.items())
+        if row.base:
+            key = id(row.base)
+            if key not in cache:
+                cache[key] = sum(w.get(k, 0.0) * v for k, v in row.base.items())
+            z += cache[key]
+        return z
+
+    def choose_rows(self, rows: list, cache: dict[int, float]) -> tuple[int, float]:
+        """The best row (rows have .feats and .base) and the probability that it is the right one. `cache` holds the
+        candidates' own scores for one mail: make a new one per mail and per scorer."""
+        logits = [self.row_logit(r, cache) for r in rows]
+        best = max(range(len(logits)), key=logits.__getitem__)
         if not self.softmax:
-            return self.prob(row.feats)
-        z = self.logit(row.feats)
-        return 1.0 / sum(math.exp(self.logit(r.feats) - z) for r in rows)
+            return best, sigmoid(logits[best])
+        top = logits[best]
+        return best, 1.0 / sum(math.exp(z - top) for z in logits)
+
+    def prob_of(self, rows: list, row, cache: dict[int, float]) -> float:
+        """The probability the scorer gives one of the rows, not necessarily its best."""
+        z = self.row_logit(row, cache)
+        if not self.softmax:
+            return sigmoid(z)
+        return 1.0 / sum(math.exp(self.row_logit(r, cache) - z) for r in rows)
 
     def logit(self, feats: dict[str, float]) -> float:
         w = self.weights
