@@ -89,6 +89,7 @@ def build(reading: Reading, model: Model) -> ParsedMail:
     probs = event_probs(a, model)
     kind = machine_kind(a.headers, mime.subject, mime.sender)
     decided: list[Decided] = []
+    p_event = 1.0
     if kind is None:
         groups, decided = decide_events(a, model, probs)
         kind_feats = {**a.mail_feats, **mail_evidence_feats(a, probs, groups)}
@@ -108,7 +109,8 @@ def build(reading: Reading, model: Model) -> ParsedMail:
             kinds.pop("event", None)
             best = max(kinds, key=kinds.get) if kinds else "other"
             kind = MailKind(best) if best in {k.value for k in MailKind} and best != "event" else MailKind.OTHER
-    events = [_event(d) for d in decided] if kind == MailKind.EVENT else []
+    # a field is right only if the mail really gives the event: its probability is the field's times the kind's
+    events = [_event(d, model, p_event) for d in decided] if kind == MailKind.EVENT else []
     events = _sane(events)
     sources = [a.layout.text] + [att.text for att in reading.attachments if att.text]
     for event in events:
@@ -154,7 +156,7 @@ def _set_aside_by_words(a: Analysis, probs: list[float], low: float) -> MailKind
     return None
 
 
-def _event(d: Decided) -> Event:
+def _event(d: Decided, model: Model, p_event: float) -> Event:
     f = d.fields
     event = Event()
     for name in ("title", "start", "end", "place", "registration_deadline", "registration", "organizer", "audience"):
@@ -162,7 +164,8 @@ def _event(d: Decided) -> Event:
         if choice.value is None:
             continue
         setattr(event, name, choice.value)
-        event.confidence[name] = round(max(0.0, min(1.0, choice.confidence)), 3)
+        confidence = model.scorer(name).calibrated(choice.prob * p_event)
+        event.confidence[name] = round(max(0.0, min(1.0, confidence)), 3)
         if choice.evidence:
             event.evidence[name] = choice.evidence
         if choice.origin:
@@ -179,7 +182,7 @@ def _event(d: Decided) -> Event:
         platform = PLATFORM.search(event.place)  # "Online via Zoom" is published as the platform, "Zoom"
         if platform:
             event.place = ONLINE["platforms"][platform.group(1).lower()]
-    event.confidence["online"] = round(f["online"].confidence, 3)
+    event.confidence["online"] = round(model.scorer("online").calibrated(f["online"].prob * p_event), 3)
     event.origin.setdefault("online", event.origin.get("place", "text"))
     event.missing = [n for n in EXPECTED if getattr(event, n) in (None, "") and not (n == "place" and event.online)]
     return event
