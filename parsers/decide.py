@@ -571,6 +571,11 @@ def online_feats(a: Analysis, groups: list[Group], gi: int, place: object, place
             f["o:cal_meeting_link"] = 1.0
     if re.search(r"teams\.microsoft|zoom\.us|meet\.google|webex\.com", seg_text, re.I):
         f["o:meeting_link"] = 1.0
+    # a venue with an address and online words beside it: a hybrid event (both), not one or the other
+    if f.get("o:place_address"):
+        for k in ("o:seg_hybrid", "o:seg_online_word", "o:seg_platform", "o:place_line_online"):
+            if f.get(k):
+                f[f"{k}&address"] = 1.0
     if len(groups) > 1:
         f["o:multi"] = 1.0
     return f

@@ -278,7 +278,7 @@ class Fitter:
                 rows["online"][1].append(int(bool(t.get("online"))))
         for name in FIELDS:
             if name not in model.scorers:
-                model.scorers[name] = self._lr(*rows[name]) if name == "online" else self._softmax(sets[name])
+                model.scorers[name] = self._lr(*rows[name], C=self.C_field) if name == "online" else self._softmax(sets[name])
         # the kind of mail: one multinomial model over the kinds people's mail has ("event" among them). Its inputs
         # include what the date model says about the mail, taken from a date model fitted without the mail's author
         # group: the in-sample date model is surer of its training mails than of new mail, and the kind model would
