@@ -29,15 +29,15 @@ def machine_kind(headers: dict[str, str], subject: str, sender: str | None) -> M
     auto = h.get("auto-submitted", "no").strip().lower()
     if "multipart/report" in ctype and "disposition-notification" in ctype:
         return MailKind.OTHER  # a read receipt
-    if "multipart/report" in ctype or _any(_KINDS["bounce_senders"], sender):
-        return MailKind.BOUNCE
+    if "multipart/report" in ctype or _any(_KINDS["bounce_senders"], sender) and _any(_KINDS["bounce_subject"], subject):
+        return MailKind.BOUNCE  # a report, or the mail system's sender with a bounce's subject (not a spoofed "Postmaster")
     if auto.startswith("auto-replied") or "x-autoreply" in h or "x-autorespond" in h or \
             h.get("precedence", "").lower() == "auto_reply":
         return MailKind.AUTO_REPLY
     if _any(_KINDS["auto_reply_subject"], subject) and (auto not in ("", "no") or "x-auto-response-suppress" in h):
         return MailKind.AUTO_REPLY
+    if auto not in ("", "no"):
+        return MailKind.OTHER  # auto-generated: a reminder, a notice from a system (lists may send those too)
     if "list-unsubscribe" in h or "list-id" in h:
         return MailKind.NEWSLETTER
-    if auto not in ("", "no"):
-        return MailKind.OTHER  # auto-generated: a reminder, a notice from a system
     return None

@@ -614,7 +614,7 @@ def mail_evidence_feats(a: Analysis, probs: list[float], groups: list[Group]) ->
     quote = [p for p, m in zip(probs, a.mentions) if m.feats.get("z:quote")]
     f[_bin("ev:own_max", max(own, default=0.0), (0.1, 0.3, 0.5, 0.7, 0.9))] = 1.0
     f[_bin("ev:quote_max", max(quote, default=0.0), (0.1, 0.5, 0.9))] = 1.0
-    f[_bin("ev:groups", len(groups), (0, 1, 3))] = 1.0
+    f[_bin("ev:days", len({g.first for g in groups}), (0, 1, 3))] = 1.0 if groups else 0.0
     if any(m.feats.get("in_question") for p, m in zip(probs, a.mentions) if p >= 0.5):
         f["ev:asked"] = 1.0
     own_date = max(own, default=0.0) >= 0.5
@@ -645,8 +645,9 @@ def corrected(a: Analysis, probs: list[float]) -> list[float]:
     lines = a.layout.lines
     if not a.reply:
         return probs
-    moved = [i for i, m in enumerate(a.mentions) if m.line >= 0 and lines[m.line].zone == "own" and m.feats.get("cue:move")
-             and not m.feats.get("cue:deadline")]
+    own = [i for i, m in enumerate(a.mentions) if m.line >= 0 and lines[m.line].zone == "own"
+           and not m.feats.get("cue:deadline") and not m.feats.get("cue:cancel")]
+    moved = [i for i in own if a.mentions[i].feats.get("cue:move")]
     if not moved:
         return probs
     out = list(probs)
