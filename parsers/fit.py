@@ -38,7 +38,7 @@ DEFAULT_SCORE = ROOT.parent / "shared" / "eval" / "score.py"
 FIELDS = ("start", "end", "title", "place", "registration_deadline", "registration", "organizer", "audience", "online")
 CALIBRATED = FIELDS
 NON_EVENT_KINDS = ("auto_reply", "bounce", "newsletter", "question", "cancellation", "other")
-DEFAULTS = {"C": 0.3, "mention_threshold": 0.5, "kind_threshold": 0.35, "mention_low": 0.15, "C_kind": 1.0, "C_mention": 0.3, "C_field": 3.0}
+DEFAULTS = {"C": 0.3, "mention_threshold": 0.5, "kind_threshold": 0.25, "mention_low": 0.15, "C_kind": 1.0, "C_mention": 0.3, "C_field": 3.0}
 
 
 @dataclass
