@@ -431,7 +431,7 @@ def _find_orgs(a: Analysis) -> None:
             continue
         windows: list[list[int]] = []
         for m in ORG_HINT.finditer(text):
-            lo, hi = max(0, m.start() - 45), min(len(text), m.end() + 60)
+            lo, hi = max(0, m.start() - 30), min(len(text), m.end() + 45)  # the patterns reach two words back, three on
             lo = text.rfind(" ", 0, lo) + 1 if lo > 0 else 0  # whole words at the edges
             nxt = text.find(" ", hi)
             hi = len(text) if nxt < 0 else nxt
@@ -1116,8 +1116,14 @@ PLACE_PROSE = re.compile(
     r"(?P<place>[A-ZÆØÅ0-9][^.;!?\n|]{2,140}?)(?=\.\s|\.$|[;!?|]|\n|$| – | - |, hvor |, og |, where | and )")
 
 
+PLACE_PROSE_HINT = re.compile(r"(?<![\wæøå])(?:på|i|hos|ved|at|in|afholdes|afvikles|holdes|foregår|sted|mødes|ses|vi|sker|er|is|"
+                              r"held|place|meet)\s+(?:nu\s+)?(?:(?:på|i|hos|ved|at|in)\s+)?[A-ZÆØÅ0-9]")
+
+
 def _place_prose(add, ln: Line) -> None:
     text = ln.text
+    if not PLACE_PROSE_HINT.search(text):
+        return  # no capitalised word after a preposition or a place verb: the long pattern cannot match
     for m in PLACE_PROSE.finditer(text):
         value = m.group("place")
         if _dates(value[:12]) or re.match(r"(?:uge|week)\b", value, re.I):

@@ -164,7 +164,7 @@ class Fitter:
         M = vec.fit_transform(X).tocsr()
         M.indices = M.indices.astype("int32")  # liblinear takes 32-bit indices only
         M.indptr = M.indptr.astype("int32")
-        lr = LogisticRegression(C=C or self.C, max_iter=5000, solver="liblinear", class_weight=weight)
+        lr = LogisticRegression(C=C or self.C, max_iter=5000, solver="liblinear", class_weight=weight, random_state=0)
         lr.fit(M, y)
         names = vec.get_feature_names_out()
         return Linear(float(lr.intercept_[0]), {str(n): float(w) for n, w in zip(names, lr.coef_[0]) if abs(w) > 1e-6})
