@@ -84,7 +84,7 @@ for _name, _words in CUES.items():
         for _w in _words:
             _CUE_CLASSES.setdefault(_w.lower(), set()).add(_name)
 ALL_CUES = _cue(list(_CUE_CLASSES))  # one pass over a text finds the cues of every list
-_LONGEST_CUE = max(len(w) for w in _CUE_CLASSES)
+_CUE_LENGTHS = sorted({len(w) for w in _CUE_CLASSES}, reverse=True)
 
 
 @lru_cache(maxsize=50_000)
@@ -96,9 +96,12 @@ def cue_spans(text: str) -> dict[str, tuple[tuple[int, int], ...]]:
     for m in ALL_CUES.finditer(low):
         word = m.group(0)
         classes: set[str] = set()
-        for k in range(min(len(word), _LONGEST_CUE), 0, -1):
+        n = len(word)
+        for k in _CUE_LENGTHS:  # only the lengths some cue has
+            if k > n:
+                continue
             hit = _CUE_CLASSES.get(word[:k])
-            if hit and (k == len(word) or _is_stem(word[:k])):
+            if hit and (k == n or _is_stem(word[:k])):
                 classes |= hit
         for c in classes:
             found.setdefault(c, []).append((m.start(), m.end()))

@@ -88,6 +88,8 @@ DATE_IN_WEEK = re.compile(
 
 
 _DIGIT = re.compile(r"\d")
+_MONTH_WORD = re.compile(rf"(?:{_alternation(MONTHS)})(?![\wæøå])", re.IGNORECASE)
+_WEEK_WORD = re.compile(r"\b(?:uge|week)\b", re.IGNORECASE)
 DOTTED_CUE = re.compile(r"(?<![\wæøå])(?:" + _alternation(_CAL["dotted_date_cues"]) + r")\s*:?\s*(?:den\s+|d\.\s*)?$", re.IGNORECASE)
 
 
@@ -126,34 +128,36 @@ def find_dates(text: str) -> list[DateHit]:
     def free(a: int, b: int) -> bool:
         return all(b <= s or a >= e for s, e in taken)
 
-    for m in DATE_WORDED.finditer(text):
+    # each form needs something simple to be there at all: skip the patterns that cannot match (the same hits)
+    worded = bool(_MONTH_WORD.search(text))
+    for m in DATE_WORDED.finditer(text) if worded else ():
         if _after_kl(text, m.start()) and m.group("day2"):  # "kl. 9 – 27. oktober": an hour, then the date
             m = DATE_WORDED.match(text, m.start("day2")) or m
         hit = _hit(m, int(m.group("day")), MONTHS[m.group("month").lower()], m.group("year"))
         if hit:
             hits.append(hit)
             taken.append((m.start(), m.end()))
-    for m in DATE_MONTH_FIRST.finditer(text):
+    for m in DATE_MONTH_FIRST.finditer(text) if worded else ():
         if free(m.start(), m.end()) and not _after_kl(text, m.start("day")):
             hit = _hit(m, int(m.group("day")), MONTHS[m.group("month").lower()], m.group("year"))
             if hit:
                 hits.append(hit)
                 taken.append((m.start(), m.end()))
-    for m in DATE_IN_WEEK.finditer(text):
+    for m in DATE_IN_WEEK.finditer(text) if _WEEK_WORD.search(text) else ():
         week = int(m.group("week"))
         if 1 <= week <= 53 and free(m.start(), m.end()):
             year = int(m.group("year")) if m.group("year") else None
             hits.append(DateHit(m.start(), m.end(), m.group(0), 0, 0, year,
                                 weekday=WEEKDAYS[m.group("weekday").lower()], week=week))
             taken.append((m.start(), m.end()))
-    for pattern in (DATE_ISO, DATE_DASHED):  # "2026-10-27", "27-10-2026": always with a year
+    for pattern in (DATE_ISO, DATE_DASHED) if "-" in text else ():  # "2026-10-27", "27-10-2026": always with a year
         for m in pattern.finditer(text):
             if free(m.start(), m.end()):
                 hit = _hit(m, int(m.group("day")), int(m.group("month")), m.group("year"))
                 if hit:
                     hits.append(hit)
                     taken.append((m.start(), m.end()))
-    for m in DATE_NUMERIC.finditer(text):
+    for m in DATE_NUMERIC.finditer(text) if "/" in text or "." in text else ():
         if not free(m.start(), m.end()):
             continue
         # "9.30" is a time and "1.5" a number: a dotted date needs a year, "den"/"d.", a weekday, or a word

@@ -404,7 +404,7 @@ def _mark_zones(layout: Layout, subject: str) -> None:
         ln = lines[i]
         s = ln.text.strip()
         if ln.quoted:  # "> " lines and <blockquote>: a reply's quote (or the forward it quotes)
-            ln.zone = ATTRIBUTION_Z if any(p.match(s) for p in ATTRIBUTION) and len(s) < 300 else QUOTE
+            ln.zone = ATTRIBUTION_Z if _attribution(s) and len(s) < 300 else QUOTE
             quote_signature = _quote_signature(lines, i, quote_signature)
             if quote_signature and ln.zone == QUOTE:
                 ln.zone = SIGNATURE
@@ -441,7 +441,7 @@ def _mark_zones(layout: Layout, subject: str) -> None:
             seen_content = False
             i = end
             continue
-        if not quoted and not forwarded and any(p.match(s) for p in ATTRIBUTION) and len(s) < 300:
+        if not quoted and not forwarded and _attribution(s) and len(s) < 300:
             ln.zone = ATTRIBUTION_Z
             quoted = True
             state = QUOTE
@@ -450,7 +450,7 @@ def _mark_zones(layout: Layout, subject: str) -> None:
         ln.forwarded = forwarded
         ln.quoted = ln.quoted or quoted
         if state == QUOTE:
-            ln.zone = ATTRIBUTION_Z if any(p.match(s) for p in ATTRIBUTION) and len(s) < 300 else QUOTE
+            ln.zone = ATTRIBUTION_Z if _attribution(s) and len(s) < 300 else QUOTE
             quote_signature = _quote_signature(lines, i, quote_signature)
             if quote_signature and ln.zone == QUOTE:
                 ln.zone = SIGNATURE  # the quoted mail's own signature (quoted: True)
@@ -478,10 +478,18 @@ def _mark_zones(layout: Layout, subject: str) -> None:
     _mark_disclaimers(lines)
 
 
+ATTRIBUTION_WORD = re.compile(r"skrev|wrote|schrieb|écrit|escribió", re.IGNORECASE)
+
+
+def _attribution(s: str) -> bool:
+    """ "Den 14. sep. 2026 kl. 10.12 skrev …:" (the word first: the patterns are costly on every line)."""
+    return len(s) < 300 and bool(ATTRIBUTION_WORD.search(s)) and any(p.match(s) for p in ATTRIBUTION)
+
+
 def _quote_signature(lines: list[Line], i: int, inside: bool) -> bool:
     """Inside a quoted original: from its closing ("Venlig hilsen") to the next header block or attribution."""
     s = lines[i].text.strip()
-    if _header_block(lines, i) or any(p.match(s) for p in ATTRIBUTION):
+    if _header_block(lines, i) or _attribution(s):
         return False
     if CLOSING.match(s):
         return True
