@@ -253,7 +253,9 @@ class Analysis:
 
 def analyse(subject: str, html: str | None, plain: str, documents: list[str], calendar: list[CalendarItem],
             calendar_method: str | None, *, sender_name: str | None, sender_address: str | None,
-            sent: datetime | None, headers: dict[str, str]) -> Analysis:
+            sent: datetime | None, headers: dict[str, str], layout_only: bool = False) -> Analysis:
+    """The mail's layout and candidates; `layout_only` for mail whose headers already say it gives no event
+    (a bounce, an auto-reply, a list): its text is read for the desk, no candidate is looked for."""
     layout = read_layout(subject, html, plain, documents)
     _add_source(layout, [subject] if subject.strip() else [], "subject")
     for k, item in enumerate(calendar):
@@ -263,6 +265,8 @@ def analyse(subject: str, html: str | None, plain: str, documents: list[str], ca
                  sent=sent, headers=headers, calendar=calendar, calendar_method=calendar_method)
     a.reply = bool(SUBJECT_REPLY.match(subject)) or bool(headers.get("in-reply-to")) or any(ln.quoted for ln in layout.lines)
     a.forward = bool(SUBJECT_FORWARD.match(subject)) or any(ln.forwarded for ln in layout.lines)
+    if layout_only:
+        return a
     _find_orgs(a)
     _find_mentions(a)
     _find_times(a)
@@ -430,7 +434,7 @@ def _find_orgs(a: Analysis) -> None:
     pieces: list[tuple[Line, int, str]] = []
     for ln in a.layout.lines:
         text = ln.text
-        if not text:
+        if not text or ln.zone in ("disclaimer", "footer", "attribution"):
             continue
         windows: list[list[int]] = []
         for m in ORG_HINT.finditer(text):

@@ -40,7 +40,9 @@ def extract(raw: bytes, *, tz: str = "Europe/Copenhagen", model: Model | None = 
     return build(read(raw, tz=tz), model or load_model())
 
 
-def read(raw: bytes, *, tz: str = "Europe/Copenhagen") -> Reading:
+def read(raw: bytes, *, tz: str = "Europe/Copenhagen", candidates: bool = False) -> Reading:
+    """MIME, attachments, layout and candidates. Mail whose headers say what it is (a bounce, an auto-reply, a
+    list) gets no candidates, unless `candidates` (the fit learns from their dates too: they are no event's)."""
     if not isinstance(raw, (bytes, bytearray)) or not bytes(raw).strip():
         raise ParseError("the message is empty")
     try:
@@ -71,8 +73,10 @@ def read(raw: bytes, *, tz: str = "Europe/Copenhagen") -> Reading:
             documents.append(att.text)
     headers = dict(mime.headers)
     headers["content-type"] = headers.get("content-type", mime.content_type)
+    machine = machine_kind(headers, mime.subject, mime.sender)
     analysis = analyse(mime.subject, html, plain, documents, calendar, method, sender_name=mime.sender_name,
-                       sender_address=mime.sender_address, sent=mime.date, headers=headers)
+                       sender_address=mime.sender_address, sent=mime.date, headers=headers,
+                       layout_only=machine is not None and not candidates)
     return Reading(mime, html, attachments, analysis)
 
 

@@ -64,7 +64,7 @@ def load_cases(dirs: list[Path], tz: str = "Europe/Copenhagen") -> list[Case]:
             if not truth_path.exists():
                 continue
             truth = json.loads(truth_path.read_text(encoding="utf-8"))
-            cases.append(Case(eml, group_of(eml), truth, read(eml.read_bytes(), tz=tz)))
+            cases.append(Case(eml, group_of(eml), truth, read(eml.read_bytes(), tz=tz, candidates=True)))
     return cases
 
 
