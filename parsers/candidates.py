@@ -933,6 +933,12 @@ VERB_START = re.compile(r"^(?:" + "|".join(re.escape(w) for w in CUES["organiser
 LEADING_WHEN = re.compile(r"^\s*(?:kl\.?|klokken)?\s*\d{1,2}(?:[.:]\d\d)?\s*(?:[-–]\s*\d{1,2}(?:[.:]\d\d)?)?\s*,", re.IGNORECASE)
 
 
+def subject_title(subject: str) -> str:
+    """The event a subject names, without reply prefixes, boilerplate and a trailing date ("Fwd: Webinar om trivsel –
+    27/10" -> "Webinar om trivsel"): the subject's candidate title."""
+    return _subject_core(clean_subject(subject))
+
+
 def _subject_core(subject: str) -> str:
     """The subject without boilerplate and a trailing date: "Invitation: Lederdag 27. oktober" -> "Lederdag"."""
     s = _without_boilerplate(subject)

@@ -313,25 +313,6 @@ def iso_minute(d: date, hour: int, minute: int) -> str:
     return f"{d:%Y-%m-%d}T{hour:02d}:{minute:02d}"
 
 
-@lru_cache(maxsize=1)
-def _dateparser_settings() -> dict:
-    return {"PREFER_DATES_FROM": "future", "DATE_ORDER": "DMY", "RETURN_AS_TIMEZONE_AWARE": False}
-
-
-def parse_single(text: str, sent: datetime | None) -> date | None:
-    """One date in free wording (e.g. "1. november"), by dateparser, for what the grammar did not find."""
-    import dateparser  # imported late: it is slow to load and rarely needed
-
-    settings = dict(_dateparser_settings())
-    if sent is not None:
-        settings["RELATIVE_BASE"] = sent.replace(tzinfo=None)
-    try:
-        value = dateparser.parse(text, languages=["da"], settings=settings)
-    except (ValueError, OverflowError, RecursionError):
-        return None
-    return value.date() if value else None
-
-
 _CUES = json.loads((Path(__file__).parent / "patterns" / "cues.json").read_text(encoding="utf-8"))
 RELATIVE_DAYS: dict[str, int] = _CUES["relative_days"]
 RELATIVE = re.compile(

@@ -107,16 +107,6 @@ def _parse(html: str):
     return root
 
 
-def html_to_text(html: str) -> str:
-    """Plain text of the HTML: lines as a reader sees them, table cells apart by " | "."""
-    out: list[str] = []
-    for item in html_lines(html):
-        if item.paragraph and out:
-            out.append("")
-        out.append(" | ".join(item.cells) if isinstance(item, HtmlRow) else item.text)
-    return "\n".join(out).strip()
-
-
 def _base_size(root) -> float:
     """The running text's font size in pt (Outlook declares it for p.MsoNormal), 11 when not said."""
     style = " ".join((s.text or "") for s in root.iter("style"))[:20_000]

@@ -278,9 +278,9 @@ def test_a_two_day_conference_with_a_time_each_day_stays_one_event():
     ("Ledermøde d. 29/10", "Ledermøde"),
 ])
 def test_a_subject_as_the_title_of_last_resort(subject, title):
-    from parsers.fields import clean_subject
+    from parsers.candidates import subject_title
 
-    assert clean_subject(subject) == title
+    assert subject_title(subject) == title
 
 
 def test_html_table_cells_without_colons_are_labels_and_values():
@@ -580,7 +580,7 @@ def test_save_the_date_with_date_time_and_venue_on_broken_lines():
     ("8000 Aarhus C", "8000 Aarhus C"),
 ])
 def test_what_reads_as_a_postcode_and_town(text, postcode_town):
-    from parsers.fields import POSTCODE_TOWN
+    from parsers.candidates import POSTCODE_TOWN
 
     found = POSTCODE_TOWN.search(text)
     assert (found.group(0) if found else None) == postcode_town
