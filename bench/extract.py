@@ -47,7 +47,7 @@ def main() -> None:
     read_model(MODEL_PATH)  # what the model file itself costs: reading and building the scorers
     model_load = time.perf_counter() - t1
     t2 = time.perf_counter()
-    import dateparser  # noqa: F401  (loaded only for relative dates; counted here as the worst case)
+    import dateparser  # noqa: F401  (loaded only for relative dates; counted here as the worst case)  # pyflakes: ignore
     dateparser_load = time.perf_counter() - t2
 
     mails = [(p, p.read_bytes()) for p in sorted(args.corpus.glob("*.eml"))]

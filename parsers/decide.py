@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from parsers import danish_time as dt
-from parsers.candidates import HYBRID, _near, has_cue, ONLINE, ONLINE_WORD, PLATFORM, POSTCODE_TOWN, STREET, Analysis, Cand, Mention, _bin
+from parsers.candidates import (HYBRID, MAILTEXT, ONLINE_WORD, PLATFORM, POSTCODE_TOWN, STREET, Analysis, Cand, _bin,
+                                has_cue)
 from parsers.scoring import Model
 
 MAX_EVENTS = 20
-BODYLIKE = ("own", "forward", "quote", "document", "greeting", "calendar")
-NONE = None
+REPEAT = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in MAILTEXT["repeat_cues"]) + r")\b", re.IGNORECASE)
 
 
 @dataclass
@@ -62,10 +62,6 @@ class Row:
 
 
 # ------------------------------------------------------------------ event days
-
-
-def mention_feats(a: Analysis, m: Mention) -> dict[str, float]:
-    return m.feats
 
 
 def group_events(a: Analysis, probs: list[float], threshold: float) -> list[Group]:
@@ -112,18 +108,10 @@ def group_events(a: Analysis, probs: list[float], threshold: float) -> list[Grou
     return groups
 
 
-REPEAT = None
-
-
 def _join_days(a: Analysis, groups: list[Group]) -> list[Group]:
     """A conference over two days ("Dag 1: 28. oktober kl. 9-16 / Dag 2: 29. oktober kl. 9-15") is one event: days
     that follow each other, named in the same paragraph or neighbouring lines, not in rows or items of their own,
     in a mail that does not say the event is held more than once."""
-    from parsers.candidates import MAILTEXT
-
-    global REPEAT
-    if REPEAT is None:
-        REPEAT = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in MAILTEXT["repeat_cues"]) + r")\b", re.IGNORECASE)
     lines = a.layout.lines
     if len(groups) < 2 or any(REPEAT.search(ln.text) for ln in lines if ln.zone in ("own", "forward", "document")):
         return groups

@@ -256,7 +256,6 @@ def _assemble(raws: list[_Raw], source: int, sources: list[str], lines: list[Lin
         prefix = "> " * raw.quote if source == 0 and raw.quote and raw.cells is None else ""
         caption = False
         cells: list[Cell] = []
-        label = None
         header_row = False
         if raw.cells is not None:
             filled = [(i, c) for i, c in enumerate(raw.cells) if c]
