@@ -34,10 +34,13 @@ def quiet_start_up() -> None:
 
 @lru_cache(maxsize=1)
 def load_extractor() -> None:
-    """Build the spaCy pipeline now (not at the first mail) and freeze what start-up made. Idempotent."""
+    """Build the spaCy pipeline and read the model now (not at the first mail), and freeze what start-up made.
+    Idempotent."""
     from parsers.nlp import build_nlp
+    from parsers.scoring import load_model
 
     build_nlp()
+    load_model()  # the extractor's fitted model (parsers/model/extractor.json)
     gc.collect()  # what is garbage now is freed, not frozen
     gc.freeze()
     if _usual_thresholds is not None:

@@ -230,10 +230,11 @@ def _moved(end: str, old_start: str, new_start: str) -> str | None:
 
 
 def _own(event: Event, name: str, parsed: ParsedMail) -> bool:
-    """The value comes from the reply's own words (not its quote, subject or signature)."""
+    """The value comes from the reply's own words (not its quote, subject or signature), and they can be shown:
+    a change is proposed with the sentence it came from, or not at all."""
     origin = event.origin.get(name)
     if origin is not None:
-        return origin == Origin.TEXT
+        return origin == Origin.TEXT and bool(event.evidence.get(name))
     evidence = event.evidence.get(name)  # a reader that gives no origin: the evidence must stand in the new words
     return bool(evidence and parsed.reply_text and evidence in parsed.reply_text)
 

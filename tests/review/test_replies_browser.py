@@ -10,6 +10,7 @@ import pytest
 from sqlmodel import select
 
 from kontakt.pipeline import open_store, run_once
+from review.deps import KIND_LABELS
 from store import Draft, Message, MessageStatus, repo, session_scope
 from tests.support.desk import served
 from tests.review.test_desk_browser import DESKTOP, PHONE, axe_source, browser, login  # noqa: F401  (fixtures)
@@ -113,7 +114,10 @@ def test_mail_set_aside_is_listed_and_can_be_read_as_an_event_or_closed(browser,
     page = login(browser, base)
     page.goto(f"{base}/set-aside")
     row = page.locator("tr", has=page.locator(f"a[href='/messages/{question}']"))
-    assert "spørgsmål" in row.inner_text().lower() and "Et spørgsmål, ikke et arrangement" in row.inner_text()
+    with session_scope(open_store(settings)) as s:
+        kept = s.get(Message, question)
+    assert kept.status == MessageStatus.NOT_EVENT and kept.reason
+    assert KIND_LABELS[kept.kind] in row.inner_text() and kept.reason in row.inner_text()  # its kind and why, in Danish
     shot(page, "set-aside")
     automatic = page.locator("tr", has_text="Automatisk svar").first
     automatic.locator("button", has_text="Luk").click()
