@@ -20,6 +20,7 @@ from functools import lru_cache
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+from core.own_mail import SUBJECT_PREFIXES
 from parsers import danish_time as dt
 from parsers.layout import FWD_HEADER, LABEL_FIELD, OWN, SUBJECT_FORWARD, SUBJECT_REPLY, Layout, Line, read_layout
 
@@ -124,7 +125,7 @@ HYBRID = re.compile(_trie(sorted({k.lower() for k in ONLINE["hybrid_words"]})), 
 VENUE = _cue(CUES["venue_words"])
 QUOTED = re.compile(r"[«\"“”„](?P<q>[^«»\"“”„\n]{4,140})[»\"”“]")
 SUBJECT_PREFIX = re.compile(r"^\s*(?:(?:" + "|".join(MAILTEXT["subject_prefixes"]) + r")\s*:\s*)+", re.IGNORECASE)
-KONTAKT_SUBJECT = _cue(CUES["kontakt_subjects"])
+KONTAKT_SUBJECT = _cue([f"{prefix.lower()}:" for prefix in SUBJECT_PREFIXES])  # kontakt's own mail, quoted
 NAME_WORD = r"(?:[A-ZÆØÅ][\wæøåÆØÅ&'.-]*|[A-ZÆØÅ]{2,})"
 PROPER = re.compile(NAME_WORD + r"(?:\s+(?:og|for|i|på|af|&|-|the|of|and)?\s*" + NAME_WORD + r"){0,6}")
 SENTENCE_END = re.compile(r"(?<=[a-zæøå0-9)])[.!?](?=\s+[A-ZÆØÅ]|\s*$)")

@@ -33,7 +33,7 @@ from email.utils import formatdate, getaddresses, make_msgid
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from core import danish
+from core import danish, own_mail
 from core.errors import KontaktError
 from core.settings import NotifySettings, Settings, secret_from_env
 from store.models import Draft, DraftChange, Message, MessageStatus, Notification, Run, utcnow
@@ -53,10 +53,10 @@ FIELD_LINES = (("title", "Titel"), ("when", "Tid"), ("place", "Sted"), ("online"
                ("registration_deadline", "Tilmeldingsfrist"), ("registration", "Tilmelding"),
                ("organizer", "Arrangør"), ("audience", "Målgruppe"))
 DECISIONS = {  # action -> (subject prefix, what happened, per event)
-    "approved": ("Dit arrangement er i programmet", "er nu med i programmet for Ledelsesugen"),
-    "change_accepted": ("Dit arrangement er i programmet", "er opdateret i programmet for Ledelsesugen"),
-    "rejected": ("Dit arrangement kom ikke i programmet", "er ikke kommet med i programmet for Ledelsesugen"),
-    "withdrawn": ("Dit arrangement er aflyst", "er nu vist som aflyst i programmet for Ledelsesugen"),
+    "approved": (own_mail.APPROVED, "er nu med i programmet for Ledelsesugen"),
+    "change_accepted": (own_mail.APPROVED, "er opdateret i programmet for Ledelsesugen"),
+    "rejected": (own_mail.REJECTED, "er ikke kommet med i programmet for Ledelsesugen"),
+    "withdrawn": (own_mail.WITHDRAWN, "er nu vist som aflyst i programmet for Ledelsesugen"),
 }
 SIGNATURE = ["Venlig hilsen", "Ledelsesugen", "kontakt@ledelsesugen.dk"]
 
@@ -160,7 +160,7 @@ def _receipts(session: Session, since: datetime, oldest: datetime | None, settle
                   '"Vi starter kl. 13.30" eller "Stedet er nu Store Sal". Skal arrangementet aflyses, så skriv det.', "",
                   "Hvad sker der nu: en redaktør ser arrangementet igennem, før det kommer i programmet på",
                   "ledelsesugen.dk. Du får en mail, når det er sket.", "", *SIGNATURE]
-        out.append(Outgoing(keys=[key], kind="receipt", to=to, subject=f"Vi har modtaget: {message.subject}"[:300],
+        out.append(Outgoing(keys=[key], kind="receipt", to=to, subject=f"{own_mail.RECEIPT}: {message.subject}"[:300],
                             body="\n".join(lines), in_reply_to=message.message_id, references=refs,
                             message_pk=message.id))
     return out

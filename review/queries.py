@@ -23,6 +23,7 @@ from sqlmodel import Session, col, select
 
 from core import danish
 from core.model import Attachment
+from core.own_mail import SUBJECT_PREFIXES
 from review.deps import FIELD_LABELS, LOW_CONFIDENCE, STATUS_LABELS
 from review.forms import draft_problems
 from store import Draft, DraftChange, DraftStatus, Message, MessageStatus
@@ -31,7 +32,7 @@ from store.work import PIPELINE_ACTOR
 
 _PATTERNS = json.loads((Path(__file__).parent / "patterns" / "attention.json").read_text(encoding="utf-8"))
 GREETING_TITLES = sorted(_PATTERNS["greeting_titles"], key=len, reverse=True)
-OWN_SUBJECTS = tuple(s.casefold() for s in _PATTERNS["own_subjects"])
+OWN_SUBJECTS = tuple(f"{prefix}:".casefold() for prefix in SUBJECT_PREFIXES)
 REPLY_PREFIX = re.compile(r"^(?:\s*(?:" + "|".join(map(re.escape, _PATTERNS["reply_prefixes"])) + r")\s*:\s*)+",
                           re.IGNORECASE)
 NEAR_DUPLICATE_RATIO = 0.8  # titles this alike on the same day may be one event sent twice
