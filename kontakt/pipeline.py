@@ -30,6 +30,7 @@ from core.settings import Settings, redacted
 from intake import Mailbox, RawMail, open_mailbox
 from kontakt.locking import pipeline_lock
 from kontakt.reader import Reader
+from kontakt.warmup import start_up_done
 from review.mailview import sanitised_html
 from store import Message, MessageStatus, Run, ensure_schema, open_engine, repo, session_scope
 from store.models import PurgeRecord, utcnow
@@ -151,6 +152,7 @@ def _take_in(session: Session, mailbox: Mailbox, settings: Settings, report: Run
         mails = mailbox.fetch_new(repo.seen_refs(session, mailbox.source))
         for batch in _batches(mails, settings.mailbox.batch_size):
             reader.start()  # loads the extractor while the batch is stored (a run with no new mail never does)
+            start_up_done()
             # 1. every raw message of the batch is committed before any of them is read
             # (a new message counts its read attempt when stored: see repo.keep_raw_many)
             kept = repo.keep_raw_many(session, [(mail.ref, mail.raw) for mail in batch], source=mailbox.source)

@@ -29,7 +29,7 @@ def serve(receive: Connection, send: Connection, tz: str, memory_limit_mb: int) 
         try:
             send.send(("ok", parsers.extract(raw, tz=tz, as_event=as_event)))
         except parsers.ParseError as exc:
-            send.send(("failed", f"Mailen kunne ikke læses: {exc}"))
+            send.send(("failed", f"Mailen kunne ikke læses. {exc}"))
         except MemoryError:
             send.send(("memory", None))
             return

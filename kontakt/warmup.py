@@ -32,6 +32,17 @@ def quiet_start_up() -> None:
     gc.set_threshold(*START_UP_THRESHOLDS)
 
 
+def start_up_done() -> None:
+    """The process is past its start-up without loading the extractor itself (the pipeline's parent, whose
+    reading worker loads it): freeze what start-up made and collect as usual again."""
+    if gc.get_freeze_count():
+        return
+    gc.collect()
+    gc.freeze()
+    if _usual_thresholds is not None:
+        gc.set_threshold(*_usual_thresholds)
+
+
 @lru_cache(maxsize=1)
 def load_extractor() -> None:
     """Build the spaCy pipeline and read the model now (not at the first mail), and freeze what start-up made.

@@ -48,16 +48,16 @@ def read(raw: bytes, *, tz: str = "Europe/Copenhagen", candidates: bool = False)
     """MIME, attachments, layout and candidates. Mail whose headers say what it is (a bounce, an auto-reply, a
     list) gets no candidates, unless `candidates` (the fit learns from their dates too: they are no event's)."""
     if not isinstance(raw, (bytes, bytearray)) or not bytes(raw).strip():
-        raise ParseError("the message is empty")
+        raise ParseError("Mailen er tom.")
     try:
         mime = read_mime(bytes(raw))
     except (RecursionError, MemoryError) as exc:
-        raise ParseError(f"the MIME structure could not be read: {exc.__class__.__name__}") from exc
+        raise ParseError(f"Mailens opbygning (MIME) kan ikke læses ({exc.__class__.__name__}).") from exc
     html = "\n".join(mime.html) if mime.html else None
     plain = "\n".join(p for p in mime.plain if p.strip())
     attachments = [read_attachment(a) for a in mime.attachments[:MAX_ATTACHMENTS]]
     if not (plain.strip() or (html or "").strip()) and not mime.subject and not any(a.text for a in attachments):
-        raise ParseError("no readable text: no body, subject or attachment that could be read")
+        raise ParseError("Der er intet at læse i mailen: ingen tekst, intet emne og ingen vedhæftet fil, der kan læses.")
     if mime.date is not None and not 1990 <= mime.date.year <= 2100:
         mime.warnings.append(f"implausible Date header year {mime.date.year}: not used to infer years")
         mime.date = None

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import email
-from email.message import EmailMessage
-from email.policy import default as default_policy
 from pathlib import Path
 
 import pytest
@@ -17,26 +14,13 @@ from kontakt.pipeline import open_store, run_once
 from core.settings import load_settings
 from store import Draft, DraftStatus, repo, session_scope
 from tests.support.dovecot import free_port
+from tests.support.smtp import Catcher
 from tests.support.mail import auto_reply, event_mail, write_mails
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
-        msg = email.message_from_bytes(envelope.content, policy=default_policy)
-        msg["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
-        self.messages.append(msg)
-        return "250 OK"
-
-    def to(self, address: str) -> list[EmailMessage]:
-        return [m for m in self.messages if address in m["X-Envelope-To"]]
 
 
 @pytest.fixture
 def smtp():
-    inbox = Inbox()
+    inbox = Catcher()
     controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
     controller.start()
     yield controller, inbox
@@ -150,7 +134,7 @@ def test_starttls_with_a_verified_certificate(configured, tmp_path):
                    check=True, capture_output=True)
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
-    received = Inbox()
+    received = Catcher()
     controller = Controller(received, hostname="127.0.0.1", port=free_port(), tls_context=context, require_starttls=True)
     controller.start()
     try:

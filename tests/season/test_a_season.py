@@ -6,11 +6,9 @@ Each step is what an organiser or a reviewer does; each assertion is what they w
 
 from __future__ import annotations
 
-import email
 import json
 from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
-from email.policy import default as default_policy
 from email.utils import format_datetime
 from pathlib import Path
 
@@ -21,27 +19,10 @@ from click.testing import CliRunner
 
 from kontakt.cli import main
 from tests.support.dovecot import free_port
+from tests.support.smtp import Catcher
 
 SUMMER = timezone(timedelta(hours=2))
 SENT = datetime(2026, 9, 14, 10, 30, tzinfo=SUMMER)
-
-
-class Catcher:
-    """An SMTP server's inbox: every mail kontakt sends, as parsed messages."""
-
-    def __init__(self) -> None:
-        self.mails: list[EmailMessage] = []
-        self.raw: list[bytes] = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
-        self.raw.append(envelope.content)
-        message = email.message_from_bytes(envelope.content, policy=default_policy)
-        message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
-        self.mails.append(message)
-        return "250 OK"
-
-    def to(self, address: str) -> list[EmailMessage]:
-        return [m for m in self.mails if address in m["X-Envelope-To"]]
 
 
 def mail(*, sender: str, subject: str, body: str, msgid: str, sent: datetime = SENT,
@@ -238,6 +219,6 @@ def test_copies_are_marked_never_dropped_and_set_aside_mail_is_listed_with_its_r
         assert row["status"] == "not_event" and row["drafts"] == [] and row["reason"], row
     assert listed["<q@lilleby.example>"]["kind"] in ("question", "other")  # the kind model's call: set aside either way
     assert listed["<auto@kommune.example>"]["kind"] == "auto_reply"
-    answered = {m["In-Reply-To"] for m in season.catcher.mails}
+    answered = {m["In-Reply-To"] for m in season.catcher.messages}
     assert not answered & {"<q@lilleby.example>", "<auto@kommune.example>", "<tak@aarhusvig.example>"}
     assert len(season.catcher.to(AARHUSVIG)) == 1  # the "tak" to the receipt got none
