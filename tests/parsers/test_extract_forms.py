@@ -184,7 +184,7 @@ Emne: Arrangement: Ledelse med mening
 
 
 def test_empty_message_is_a_clear_parse_error():
-    with pytest.raises(ParseError, match="empty"):
+    with pytest.raises(ParseError, match="tom"):
         extract(b"")
 
 
