@@ -6,7 +6,8 @@ from __future__ import annotations
 import functools
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -101,24 +102,42 @@ def extract(as_json: bool, timezone: str, paths: Sequence[Path]) -> None:
     from kontakt.reader import Reader
 
     with Reader(tz=timezone, limits=ReaderSettings()) as reader:
-        for path, listing_error in _eml_files(paths):
-            row = _failed_row(path, listing_error) if listing_error else _extract_row(reader, path)
+        for row in _extract_rows(reader, _eml_files(paths)):
             if as_json:
                 click.echo(json.dumps(row, ensure_ascii=False))
             else:
-                click.echo(f"{path}: {row['kind']}, {len(row['events'])} event(s)" + (f" ({row['error']})" if "error" in row else ""))
+                click.echo(f"{row['source']}: {row['kind']}, {len(row['events'])} event(s)" + (f" ({row['error']})" if "error" in row else ""))
                 for event in row["events"]:
                     click.echo(f"  {event['start']}  {event['title']}  @ {event['place']}")
 
 
-def _extract_row(reader: Any, path: Path) -> dict[str, Any]:
-    """One file's line of `kontakt extract`, read in the reader's worker (bounded in time and memory); never
-    raises (but for an interrupt): a fault of the extractor's on one mail fails that file, the rest are read."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        return _failed_row(path, f"the file could not be read: {exc.strerror or exc.__class__.__name__}")
-    result = reader.read(raw)
+def _extract_rows(reader: Any, files: list[tuple[Path, str | None]]) -> Iterator[dict[str, Any]]:
+    """`kontakt extract`'s line for each file in order; the worker reads the next file while one is written."""
+    due: deque[tuple[Path, str | None]] = deque()  # files taken, in order, with why one could not be read
+
+    def requests() -> Iterator[tuple[bytes, bool]]:
+        for path, error in files:
+            raw = b""
+            if error is None:
+                try:
+                    raw = path.read_bytes()
+                except OSError as exc:
+                    error = f"the file could not be read: {exc.strerror or exc.__class__.__name__}"
+            due.append((path, error))
+            if error is None:
+                yield raw, False
+
+    for result in reader.read_many(requests()):
+        while due[0][1] is not None:
+            path, error = due.popleft()
+            yield _failed_row(path, error or "")
+        yield _read_row(due.popleft()[0], result)
+    yield from (_failed_row(path, error or "") for path, error in due)
+
+
+def _read_row(path: Path, result: Any) -> dict[str, Any]:
+    """One file's line of `kontakt extract`, as the reader's worker read it (bounded in time and memory): a
+    fault of the extractor's on one mail fails that file, the rest are read."""
     if result.parsed is None:
         return _failed_row(path, result.error or "the mail could not be read")
     return result.parsed.to_json(source=str(path))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import traceback
+from contextlib import closing
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from email.utils import parseaddr
@@ -195,7 +196,11 @@ def _store_together(session: Session, items: list[tuple[Message, RawMail | None]
                     report: RunReport, known: triage.Known, *, as_event: bool = False) -> None:
     """Read the messages and write what they hold in one unit of work; the report counts it once committed."""
     tally = RunReport()
-    with unit_of_work(session) as work:
+    whole = [message for message, mail in items if mail is None or not mail.truncated]
+    # the worker reads the next mail while this process decides and stages the one before; closed at once
+    # if staging fails, so no answer still due is taken for the mail read next
+    with closing(reader.read_many((message.raw or b"", as_event) for message in whole)) as results, \
+            unit_of_work(session) as work:
         for message, mail in items:
             if mail is not None and mail.truncated:
                 work.failed(message, f"Mailen fylder {mail.size:,} bytes, over grænsen på "
@@ -203,7 +208,7 @@ def _store_together(session: Session, items: list[tuple[Message, RawMail | None]
                             "er gemt, og mailen er ladt blive i postkassen.".replace(",", "."))
                 tally.failed += 1
                 continue
-            result = reader.read(message.raw or b"", as_event=as_event)
+            result = next(results)
             if result.parsed is None:
                 work.failed(message, result.error or "Mailen kunne ikke læses.")
                 tally.failed += 1

@@ -1,13 +1,17 @@
 """The worker side of kontakt.reader: `python -m kontakt.read_worker IN_FD OUT_FD TZ MEMORY_MB`.
 
 It loads the extractor, limits its own address space, says it is ready, then reads each mail sent
-to it until told to stop (None) or the pipe closes. Nothing here touches a database or a mailbox.
+to it until told to stop (None) or the pipe closes. A thread takes requests off the pipe as they
+come, so a parent that sends the next mail early never blocks on it while this one answers the last
+(both would wait on a full pipe). Nothing here touches a database or a mailbox.
 """
 
 from __future__ import annotations
 
+import queue
 import resource
 import sys
+import threading
 from multiprocessing.connection import Connection
 
 
@@ -16,16 +20,18 @@ def serve(receive: Connection, send: Connection, tz: str, memory_limit_mb: int) 
     from kontakt.warmup import load_extractor
 
     load_extractor()
+    requests: queue.SimpleQueue[object] = queue.SimpleQueue()
+    threading.Thread(target=_take_requests, args=(receive, requests), daemon=True).start()
     _limit_memory(memory_limit_mb)
     send.send(("ready", None))
     while True:
-        try:
-            request = receive.recv()
-        except (EOFError, OSError):
-            return
+        request = requests.get()
         if request is None:
             return
-        raw, as_event = request
+        if request is MemoryError:
+            send.send(("memory", None))
+            return
+        raw, as_event = request  # type: ignore[misc]
         try:
             send.send(("ok", parsers.extract(raw, tz=tz, as_event=as_event)))
         except parsers.ParseError as exc:
@@ -38,6 +44,20 @@ def serve(receive: Connection, send: Connection, tz: str, memory_limit_mb: int) 
         except Exception as exc:  # a bug of ours must not lose the mail: it is kept with what went wrong
             send.send(("failed", f"Mailen kunne ikke læses på grund af en fejl i kontakt ({exc.__class__.__name__}: "
                                  f"{str(exc)[:300]}). Mailen er gemt; prøv igen med 'Læs igen' efter en opdatering."))
+
+
+def _take_requests(receive: Connection, requests: "queue.SimpleQueue[object]") -> None:
+    """Requests in the order they come, then None when the pipe closes (MemoryError: one did not fit)."""
+    while True:
+        try:
+            request = receive.recv()
+        except (EOFError, OSError):
+            request = None
+        except MemoryError:
+            request = MemoryError
+        requests.put(request)
+        if request is None or request is MemoryError:
+            return
 
 
 def _limit_memory(megabytes: int) -> None:

@@ -13,6 +13,10 @@ unsafe in a process with threads and re-imports the parent's main module), start
 mail to read (`start`, so its start-up overlaps with fetching and storing the first batch) and kept
 for the rest: it pays the extractor's start-up (about a second) once, and again only after a mail
 that had to be stopped. Requests and answers are pickled over a pair of pipes.
+
+`read_many` keeps one mail ahead: the next mail is sent before the answer to the one before is
+awaited, so the worker reads it while the caller stores the last (on two cores both are busy).
+A mail's time limit is counted from when its answer is awaited, so it may have had a little more.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ import logging
 import os
 import subprocess
 import sys
+from collections import deque
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from types import TracebackType
@@ -31,6 +37,7 @@ from core.settings import ReaderSettings
 
 log = logging.getLogger(__name__)
 WORKER_MODULE = "kontakt.read_worker"  # run as `python -m WORKER_MODULE IN_FD OUT_FD TZ MEMORY_MB`
+LOOKAHEAD = 2  # mails sent to the worker and not yet answered: the one it reads and the next
 START_UP_SECONDS = 120  # a worker that is not ready by then will not be (a broken installation)
 CRASHED = ("Læseren stoppede under læsningen af mailen (et nedbrud, eller den brugte for meget hukommelse). "
            "Mailen er gemt, så en person kan se på den.")
@@ -78,22 +85,72 @@ class Reader:
 
     def read(self, raw: bytes, *, as_event: bool = False) -> ReadResult:
         """The extractor's reading of `raw`, or the reason it could not be read."""
-        send, receive = self._worker()
+        for result in self.read_many([(raw, as_event)]):
+            return result
+        raise AssertionError("read_many answers every request")  # pragma: no cover
+
+    def read_many(self, requests: Iterable[tuple[bytes, bool]]) -> Iterator[ReadResult]:
+        """`read` for each (raw, as_event), answered in order, the next mail already sent while the caller
+        handles an answer. A mail that stops the worker is answered with its reason; the mails sent after
+        it go to a fresh worker. Closing the iterator early waits for (or ends) what is still being read."""
+        todo = iter(requests)
+        sent: deque[tuple[bytes, bool]] = deque()  # sent, not answered yet
+        try:
+            while True:
+                while len(sent) < LOOKAHEAD and (request := next(todo, None)) is not None:
+                    self._send_request(request, first=not sent)
+                    sent.append(request)
+                if not sent:
+                    return
+                result, stopped = self._answer()
+                sent.popleft()
+                if stopped:  # the worker is gone with what it had been sent after this mail
+                    for i, request in enumerate(sent):
+                        self._send_request(request, first=i == 0)
+                yield result
+        finally:
+            if sent:
+                self._settle(len(sent))
+
+    def _send_request(self, request: tuple[bytes, bool], *, first: bool) -> None:
+        """Send a mail; `first`: none sent before it is unanswered (only then may a new worker be started,
+        or an earlier mail's answer would be taken from a worker that never had it)."""
+        if not first and (self._process is None or self._process.poll() is not None):
+            return  # the worker died with an earlier mail: its answer says so, and this one is sent again
+        send, _ = self._worker()
+        raw, as_event = request
         try:
             send.send((bytes(raw), as_event))
+        except OSError:
+            pass  # the worker has died: waiting for the answer says so (and replaces it)
+
+    def _answer(self) -> tuple[ReadResult, bool]:
+        """The answer to the oldest mail sent, and whether the worker had to be stopped for it."""
+        receive = self._receive
+        try:
+            if receive is None:
+                raise EOFError
             if not receive.poll(self.limits.time_limit_seconds):
                 self._stop(kill=True)
-                return ReadResult(None, TOO_SLOW.format(limit=self.limits.time_limit_seconds))
+                return ReadResult(None, TOO_SLOW.format(limit=self.limits.time_limit_seconds)), True
             outcome, payload = receive.recv()
         except (EOFError, OSError):
             self._stop(kill=True)
-            return ReadResult(None, CRASHED)
+            return ReadResult(None, CRASHED), True
         if outcome == "ok":
-            return ReadResult(payload)
+            return ReadResult(payload), False
         if outcome == "memory":
             self._stop(kill=True)  # a worker past its memory is not trusted with the next mail
-            return ReadResult(None, OUT_OF_MEMORY.format(limit=self.limits.memory_limit_mb))
-        return ReadResult(None, payload)
+            return ReadResult(None, OUT_OF_MEMORY.format(limit=self.limits.memory_limit_mb)), True
+        return ReadResult(None, payload), False
+
+    def _settle(self, unanswered: int) -> None:
+        """The caller stopped early: the answers still due are taken and dropped, so that none is read as the
+        answer to a later mail (a worker that does not give them in time is ended)."""
+        for _ in range(unanswered):
+            _, stopped = self._answer()
+            if stopped:
+                return
 
     def close(self) -> None:
         self._stop(kill=False)

@@ -36,6 +36,23 @@ def test_a_mail_over_the_memory_limit_is_stopped_and_the_next_one_is_read():
         assert after.error is None and after.parsed.events[0].title == "Ledelse i forandring – morgenmøde"
 
 
+def test_mails_read_one_ahead_are_answered_in_order_when_one_stops_the_worker():
+    titles = ["Første morgenmøde", "Andet morgenmøde", "Tredje morgenmøde"]
+    mails = [event_mail(title=titles[0]), huge_mail(70), event_mail(title=titles[1]), event_mail(title=titles[2])]
+    with Reader(tz="Europe/Copenhagen", limits=ReaderSettings(memory_limit_mb=64)) as reader:
+        results = list(reader.read_many((raw, False) for raw in mails))
+    assert [r.parsed.events[0].title if r.parsed else None for r in results] == [titles[0], None, titles[1], titles[2]]
+    assert "hukommelse" in results[1].error  # the mail sent after it went to a fresh worker, and was read there
+
+
+def test_an_answer_still_due_when_reading_stops_early_is_never_taken_for_the_next_mail():
+    with Reader(tz="Europe/Copenhagen", limits=ReaderSettings()) as reader:
+        reading = reader.read_many((event_mail(title=t), False) for t in ["Første møde", "Andet møde", "Tredje møde"])
+        assert next(reading).parsed.events[0].title == "Første møde"
+        reading.close()  # "Andet møde" was already sent
+        assert reader.read(event_mail(title="Fjerde møde")).parsed.events[0].title == "Fjerde møde"
+
+
 def test_a_worker_over_its_time_is_stopped_in_any_thread(monkeypatch):
     monkeypatch.setattr(reader_module, "WORKER_MODULE", "tests.support.sleepy_worker")
     results = []
