@@ -2,7 +2,7 @@
 """The whole pipeline at volume, against a Dovecot started for the benchmark.
 
     python bench/ingest.py [--n 5000] [--small 1000] [--repeat 1] [--probe 1000] [--corpus ../shared/corpus/dev]
-                           [--no-postgres] [--shared-core]
+                           [--no-postgres] [--shared-core | --spread]
 
 Measures, on the same N messages (the dev corpus cycled, each copy with its own
 Message-ID, and from the second round on its titles marked with the round, so
@@ -18,7 +18,9 @@ and storage add per mail.
 kontakt runs pinned to one core. Dovecot and PostgreSQL are servers of their own
 (in a deployment, Microsoft 365 and a database host), so they run on the other
 core; with --shared-core they share kontakt's core, which charges their work to
-the pipeline too. The machine's speed drifts by several per cent within minutes,
+the pipeline too. With --spread nothing is pinned: kontakt's parent and its reading
+worker (and the servers) share every core, as on a deployment's machine, where the
+worker reads the next mail while the parent stores the last. The machine's speed drifts by several per cent within minutes,
 so extraction alone is measured (on the first --probe mails) before the first run
 and after each, and each run's ratio uses the two measurements beside it.
 --repeat K measures everything K times and prints each figure's median and range.
@@ -123,16 +125,18 @@ def _retitled(raw: bytes, titles: list[str], round_: int) -> bytes:
         return raw
 
 
-def cores(shared: bool) -> tuple[int, int]:
-    """(kontakt's core, the servers' core): two cores where the machine has them, unless shared."""
+def cores(shared: bool, spread: bool) -> tuple[set[int], set[int]]:
+    """(kontakt's cores, the servers' cores): a core each where the machine has two, unless shared or spread."""
     available = sorted(os.sched_getaffinity(0))
-    return available[0], available[0] if shared or len(available) < 2 else available[1]
+    if spread:
+        return set(available), set(available)
+    return {available[0]}, {available[0] if shared or len(available) < 2 else available[1]}
 
 
-def pin(core: int) -> list[str]:
-    """Pin this process (and so what it starts next) to one core; the same for a child, as a prefix."""
-    os.sched_setaffinity(0, {core})
-    return ["taskset", "-c", str(core)] if shutil.which("taskset") else []
+def pin(cpus: set[int]) -> list[str]:
+    """Pin this process (and so what it starts next) to these cores; the same for a child, as a prefix."""
+    os.sched_setaffinity(0, cpus)
+    return ["taskset", "-c", ",".join(map(str, sorted(cpus)))] if shutil.which("taskset") else []
 
 
 def extraction_rate(mails: list[bytes]) -> tuple[float, list[str]]:
@@ -304,15 +308,16 @@ def main() -> None:
     ap.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus" / "dev")
     ap.add_argument("--no-postgres", action="store_true")
     ap.add_argument("--shared-core", action="store_true", help="run Dovecot and PostgreSQL on kontakt's core")
+    ap.add_argument("--spread", action="store_true", help="pin nothing: kontakt and the servers share every core")
     ap.add_argument("--repeat", type=int, default=1, help="measure everything this many times; print median and range")
     ap.add_argument("--probe", type=int, default=1000, help="mails of each measurement of extraction alone")
     args = ap.parse_args()
-    kontakt_core, server_core = cores(args.shared_core)
+    kontakt_core, server_core = cores(args.shared_core, args.spread)
     mails = messages(args.corpus, args.n)
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor())
-    print(f"machine: {cpu}, {os.cpu_count()} cores, Python {platform.python_version()}; kontakt on core {kontakt_core}, "
-          f"Dovecot and PostgreSQL on core {server_core}{' (shared)' if server_core == kontakt_core else ''}")
+    print(f"machine: {cpu}, {os.cpu_count()} cores, Python {platform.python_version()}; kontakt on cores {sorted(kontakt_core)}, "
+          f"Dovecot and PostgreSQL on cores {sorted(server_core)}{' (shared)' if server_core & kontakt_core else ''}")
     print(f"messages: {args.n} ({sum(map(len, mails)) / 2**20:.1f} MB), cycled from {args.corpus}")
 
     work = Path(tempfile.mkdtemp(prefix="kontakt-bench-"))

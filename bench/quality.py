@@ -41,6 +41,8 @@ def main() -> int:
     ap.add_argument("--score", type=Path, default=ROOT.parent / "shared" / "eval" / "score.py")
     ap.add_argument("--quick", action="store_true", help="no inner calibration (faster; raw probabilities)")
     ap.add_argument("--C", type=float, default=None, help="regularisation (default: the fit command's)")
+    ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                    help="a fitting setting other than the fit command's (see parsers.fit.DEFAULTS), e.g. kind_threshold=0.4")
     ap.add_argument("--keep", type=Path, help="write the held-out predictions (JSON Lines) here")
     ap.add_argument("--verbose", "-v", action="store_true", help="print every wrong field of the held-out groups")
     args = ap.parse_args()
@@ -52,7 +54,13 @@ def main() -> int:
     judge = load_judge(args.score)
     cases = load_cases(args.corpus)
     read_s = time.perf_counter() - t0
-    fitter = Fitter(judge, C=args.C if args.C is not None else DEFAULTS["C"])
+    settings = {"C": args.C if args.C is not None else DEFAULTS["C"]}
+    for item in args.set:
+        name, _, value = item.partition("=")
+        if name not in DEFAULTS:
+            ap.error(f"--set {item}: no such setting; there are {', '.join(DEFAULTS)}")
+        settings[name] = float(value)
+    fitter = Fitter(judge, **settings)
     groups = sorted({c.group for c in cases})
     rows: dict[str, list[str]] = {}
     judged: dict[str, list[tuple[str, float, int]]] = {}
@@ -69,7 +77,8 @@ def main() -> int:
     fit_s = time.perf_counter() - t0 - read_s
 
     print(f"leave-one-group-out over {len(cases)} cases in {len(groups)} groups ({', '.join(groups)}); "
-          f"{'quick: no calibration' if args.quick else 'calibrated as shipped'}; C={fitter.C}")
+          f"{'quick: no calibration' if args.quick else 'calibrated as shipped'}; "
+          f"{', '.join(f'{k}={v:g}' for k, v in {**DEFAULTS, **settings}.items())}")
     print(f"{'group':8s} {'cases':>5s} {'events':>6s} {'field':>6s} {'class':>6s} {'found':>6s} {'spur':>5s} {'kind':>6s}"
           f" {'ECE':>6s} {'>=.95':>6s} {'right':>6s}")
     all_rows = [r for g in groups for r in rows[g]]
