@@ -255,21 +255,21 @@ def test_a_run_stopped_while_reading_loses_nothing_and_the_next_run_queues_each_
     config = tmp_path / "batches-of-one.toml"
     config.write_text('[mailbox]\nsource = "folder:inbox"\nbatch_size = 1\n[database]\nurl = "sqlite:///k.db"\n')
     settings = load_settings(config)
-    real = Reader.read
+    real = Reader._send_request
 
-    def interrupted(reader, raw, **kw):  # Ctrl-C arrives while the run waits for the worker
-        if b"Odense" in raw:
+    def interrupted(reader, request, **kw):  # Ctrl-C arrives while the run hands the mail to its worker
+        if b"Odense" in request[0]:
             raise KeyboardInterrupt
-        return real(reader, raw, **kw)
+        return real(reader, request, **kw)
 
-    monkeypatch.setattr(Reader, "read", interrupted)
+    monkeypatch.setattr(Reader, "_send_request", interrupted)
     with pytest.raises(KeyboardInterrupt):
         run_once(settings)
     with session_scope(open_store(settings)) as s:
         statuses = {m.source_ref: m.status for m in s.exec(select(Message)).all()}
     assert statuses["01-vejle.eml"] == MessageStatus.QUEUED and statuses["02-odense.eml"] == MessageStatus.RECEIVED
 
-    monkeypatch.setattr(Reader, "read", real)
+    monkeypatch.setattr(Reader, "_send_request", real)
     run_once(settings)
     with session_scope(open_store(settings)) as s:
         statuses = {m.source_ref: m.status for m in s.exec(select(Message)).all()}
