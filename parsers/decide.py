@@ -594,11 +594,15 @@ def choose(rows: list[Row], scorer, cache: dict[int, float] | None = None) -> tu
     return rows[best], p
 
 
+_AGAINST = ("cancel", "thanks", "rsvp", "private", "tentative", "internal", "marketing", "press", "request_material",
+            "unsubscribe", "inquiry", "journalist", "phishing", "absence", "past", "not_public", "newsletter", "visit_request")
+
+
 def mail_evidence_feats(a: Analysis, probs: list[float], groups: list[Group]) -> dict[str, float]:
     """What the event dates say about the mail, for the kind model."""
     f: dict[str, float] = {}
     own = [p for p, m in zip(probs, a.mentions) if m.feats.get("z:own") or m.feats.get("z:forward") or m.feats.get("z:document")
-           or m.feats.get("z:calendar")]
+           or m.feats.get("z:calendar") or m.feats.get("z:subject") and not a.reply]  # a reply's subject is the original's
     quote = [p for p, m in zip(probs, a.mentions) if m.feats.get("z:quote")]
     f[_bin("ev:own_max", max(own, default=0.0), (0.1, 0.3, 0.5, 0.7, 0.9))] = 1.0
     f[_bin("ev:quote_max", max(quote, default=0.0), (0.1, 0.5, 0.9))] = 1.0
@@ -612,6 +616,11 @@ def mail_evidence_feats(a: Analysis, probs: list[float], groups: list[Group]) ->
                 "request_material", "unsubscribe", "offer", "registration", "visit_request", "inquiry", "journalist"):
         if mf.get(f"w:{cue}") or mf.get(f"sw:{cue}"):
             f[f"ev:{cue}&{'own_date' if own_date else 'no_own_date'}"] = 1.0
+    # how many different reasons the mail's words give for being something else than a submission: each reason is
+    # rare in a corpus, their number is not, so the model can learn it from every author's mail
+    against = sum(1 for cue in _AGAINST if mf.get(f"w:{cue}") or mf.get(f"sw:{cue}"))
+    for k in range(1, min(against, 4) + 1):
+        f[f"ev:against>={k}"] = 1.0
     if mf.get("s:calendar_response_subject") or mf.get("cal_method:reply"):
         f["ev:calendar_response"] = 1.0
     kept = [m for p, m in zip(probs, a.mentions) if p >= 0.5 and not m.feats.get("z:quote")]

@@ -195,3 +195,34 @@ END:VEVENT\r
     assert [(e.title, e.start, e.end) for e in parsed.events] == [
         ("Baglæns workshop", "2026-10-28T15:00", None), ("Dobbeltmøde", "2026-10-29T09:00", "2026-10-29T12:00")]
     assert "end" not in parsed.events[0].confidence and "end" not in parsed.events[0].evidence
+
+
+@pytest.mark.parametrize("reply, own", [(False, True), (True, False)])
+def test_a_date_in_the_subject_is_the_senders_own_unless_the_mail_replies(reply, own):
+    # the kind model weighs what the sender's own words date; a subject is the sender's, a reply's is the original's
+    from parsers.decide import mail_evidence_feats
+    from parsers.extract import read
+
+    subject = ("SV: " if reply else "") + "Webinar 28/10: ledelse på tværs"
+    raw = mails.plain(text="Kære Ledelsesugen\n\nVi håber, det kan komme med i kalenderen.\n\nHilsen Signe\n",
+                      subject=subject)
+    if reply:
+        raw = b"In-Reply-To: <orig@kommune.example>\r\n" + raw
+    a = read(raw, candidates=True).analysis
+    assert a.mentions and all(m.feats.get("z:subject") for m in a.mentions)
+    feats = mail_evidence_feats(a, [0.95] * len(a.mentions), [])
+    assert bool(feats.get("ev:own_max>0.9")) is own
+
+
+def test_the_reasons_against_a_submission_are_counted_together():
+    # each reason ("tak for sidst", "afmeld", ...) is rare in a corpus; the kind model also sees how many a mail gives
+    from parsers.decide import _AGAINST, mail_evidence_feats
+    from parsers.extract import read
+
+    text = ("Tak for sidst, det var et godt arrangement.\n"
+            "Vil I afmelde mig jeres nyhedsbrev?\n\nHilsen Bo\n")
+    a = read(mails.plain(text=text, subject="Tak"), candidates=True).analysis
+    given = sum(1 for cue in _AGAINST if a.mail_feats.get(f"w:{cue}") or a.mail_feats.get(f"sw:{cue}"))
+    assert given >= 2
+    feats = mail_evidence_feats(a, [0.0] * len(a.mentions), [])
+    assert [k for k in range(1, 5) if feats.get(f"ev:against>={k}")] == list(range(1, min(given, 4) + 1))
