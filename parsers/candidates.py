@@ -118,6 +118,17 @@ EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}(?![\w])
 _NOT_AFTER_MONTH = "".join(f"(?<!{re.escape(w)} )(?<!{re.escape(w)}\\. )" for w in dt.MONTHS)
 POSTCODE_TOWN = re.compile(r"\b(?=\d{4}\s)" + _NOT_AFTER_MONTH + r"\d{4}\s+(?!Kl\b|kl\b)[A-ZÆØÅ][\wæøåÆØÅ.-]+(?:\s+[A-ZÆØÅ][\wæøå.-]*)?")
 STREET = re.compile(r"\b[A-ZÆØÅ][\wæøåÆØÅ.-]+(?:\s+[\wæøåÆØÅ.-]+){0,3}\s+(?!(?:19|20)\d\d\b)\d{1,4}[A-Za-z]?\b(?![.:/]\d)")
+ADDRESSES = json.loads((_P / "addresses.json").read_text(encoding="utf-8"))
+_NUMBERED_WORD = re.compile(r"(?<![\wæøåÆØÅ.-])([\wæøåÆØÅ.-]+)\s+(?!(?:19|20)\d\d\b)\d{1,4}[A-Za-z]?\b(?![.:/]\d)")
+_STREET_ENDINGS = tuple(w.lower() for w in ADDRESSES["street_endings"])
+
+
+def street_named(text: str) -> bool:
+    """A street name and its number: the word before the number ends as street names do ("Tuborgvej 164",
+    "Hold-An Vej 7", "Torvet 3"), which "Webinar 1" does not."""
+    return any(m.group(1).rstrip(".").lower().endswith(_STREET_ENDINGS) for m in _NUMBERED_WORD.finditer(text))
+
+
 PHONE = re.compile(r"(?:\+45\s?)?\b\d{2}\s?\d{2}\s?\d{2}\s?\d{2}\b")
 PLATFORM = re.compile(r"\b(" + _trie(sorted(k.lower() for k in ONLINE["platforms"])) + r")\b", re.IGNORECASE)
 ONLINE_WORD = re.compile(r"\b(" + _trie(sorted(k.lower() for k in ONLINE["online_words"])) + r")\b", re.IGNORECASE)
@@ -979,6 +990,8 @@ def _place_form(value: str) -> dict[str, float]:  # cached: read-only, copied by
         f["p_postcode"] = 1.0
     if STREET.search(value):
         f["p_street"] = 1.0
+        if street_named(value):
+            f["p_street_named"] = 1.0
     if VENUE.search(value):
         f["p_venue"] = 1.0
     if PLATFORM.search(value):
@@ -1083,7 +1096,7 @@ def place_cands(a: Analysis) -> list[Cand]:
             ctext = text[cell.start:cell.end]
             if cell.column == "place":
                 add(ctext, ctext, ln, cell.start, "cell_place")
-            elif POSTCODE_TOWN.search(ctext) or (STREET.search(ctext) and not _dates(ctext)) or VENUE.search(ctext) \
+            elif POSTCODE_TOWN.search(ctext) or (street_named(ctext) and not _dates(ctext)) or VENUE.search(ctext) \
                     and len(ctext) < 80 and not _dates(ctext):
                 add(ctext, ctext, ln, cell.start, "cell_address")
         if ln.cells:

@@ -226,3 +226,19 @@ def test_the_reasons_against_a_submission_are_counted_together():
     assert given >= 2
     feats = mail_evidence_feats(a, [0.0] * len(a.mentions), [])
     assert [k for k in range(1, 5) if feats.get(f"ev:against>={k}")] == list(range(1, min(given, 4) + 1))
+
+
+@pytest.mark.parametrize("cell, address", [("Tuborgvej 164", True), ("Hold-An Vej 7", True), ("Torvet 3", True),
+                                           ("Session 2", False), ("Modul 4", False)])
+def test_a_table_cell_is_offered_as_an_address_when_it_reads_as_one(cell, address):
+    # "Session 2" has a word and a number as "Torvet 3" has; a street name ends as street names do
+    from parsers.extract import read
+
+    rows = "".join(f"<tr><td>{cell}</td><td>{title}</td><td>{when}</td></tr>" for title, when in [
+        ("Ledelse af ledere", "Tirsdag den 27. oktober 2026 kl. 13.00-14.00"),
+        ("Ledelse af frivillige", "Torsdag den 29. oktober 2026 kl. 9.00-10.00")])
+    html = f"<html><body><p>Kære Ledelsesugen</p><table>{rows}</table><p>Hilsen Bo</p></body></html>"
+    a = read(mails.html_only(html), candidates=True).analysis
+    assert any(ln.cells for ln in a.layout.lines)
+    offered = {c.value for c in a.cands["place"] if c.feats.get("src:cell_address")}
+    assert (cell in offered) is address
